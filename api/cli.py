@@ -1,0 +1,111 @@
+"""Operations: `python -m api.cli migrate | load-units | load-demo | setup | export-contract | serve`."""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from api.config import get_settings
+from api.db import create_engine, session_factory
+from api.domain.access import SYSTEM
+from api.domain.services import Services
+from api.domain.units import loader
+from api.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENAPI_FILE = ROOT / "openapi" / "openapi.json"
+SDL_FILE = ROOT / "openapi" / "schema.graphql"
+
+
+async def _migrate() -> None:
+    engine = create_engine(get_settings())
+    await upgrade(engine)
+    await engine.dispose()
+    print("database migrated to head")
+
+
+async def _load_units(path: Path) -> None:
+    engine = create_engine(get_settings())
+    async with session_factory(engine)() as session:
+        services = Services(session, SYSTEM)
+        report = await loader.load_units(services.uow, loader.read_file(path))
+        await services.uow.commit()
+    await engine.dispose()
+    print(f"units: {report.created} created, {report.updated} updated, "
+          f"{report.unchanged} unchanged")
+
+
+async def _load_demo(force: bool) -> None:
+    from api.demo import has_demo_data, load_demo
+
+    engine = create_engine(get_settings())
+    async with session_factory(engine)() as session:
+        services = Services(session, SYSTEM)
+        if await has_demo_data(services) and not force:
+            print("demo data: already present, left alone")
+        else:
+            print(f"demo data: {await load_demo(services)} households created")
+    await engine.dispose()
+
+
+def contract() -> tuple[str, str]:
+    from api.main import create_app
+    from api.schema.app import schema
+
+    spec = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False, sort_keys=True)
+    return spec + "\n", schema.as_str() + "\n"
+
+
+def _export_contract() -> None:
+    spec, sdl = contract()
+    OPENAPI_FILE.write_text(spec, encoding="utf-8")
+    SDL_FILE.write_text(sdl, encoding="utf-8")
+    print(f"wrote {OPENAPI_FILE.relative_to(ROOT)} and {SDL_FILE.relative_to(ROOT)}")
+
+
+def _serve() -> None:
+    import uvicorn
+
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    print(f"REST docs:   http://{host}:{port}/docs\nGraphQL IDE: http://{host}:{port}/graphql",
+          flush=True)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the database migrations")
+    units = sub.add_parser("load-units", help="load the administrative-unit reference file")
+    units.add_argument("--file", type=Path, default=loader.DEFAULT_FILE)
+    demo = sub.add_parser("load-demo", help="load demo households (once, unless --force)")
+    demo.add_argument("--force", action="store_true")
+    sub.add_parser("setup", help="migrate, load units, and load the demo data the first time")
+    sub.add_parser("export-contract", help="write openapi/openapi.json and schema.graphql")
+    sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY)")
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        asyncio.run(_migrate())
+    elif args.command == "load-units":
+        asyncio.run(_load_units(args.file))
+    elif args.command == "load-demo":
+        asyncio.run(_load_demo(args.force))
+    elif args.command == "setup":
+        asyncio.run(_migrate())
+        asyncio.run(_load_units(loader.DEFAULT_FILE))
+        asyncio.run(_load_demo(False))
+    elif args.command == "export-contract":
+        _export_contract()
+    elif args.command == "serve":
+        _serve()
+    else:  # pragma: no cover - argparse rejects unknown commands
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

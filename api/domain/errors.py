@@ -1,0 +1,74 @@
+"""Transport-neutral errors. Each carries a stable machine code that clients can rely on."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    path: str
+    message: str
+    code: str = "invalid"
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    title = "The request could not be processed"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, Any] = extra or {}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class VersionConflict(DomainError):
+    code = "version_conflict"
+    title = "The record was changed by someone else"
+
+    def __init__(self, detail: str, *, current_version: int) -> None:
+        super().__init__(detail, extra={"current_version": current_version})
+        self.current_version = current_version
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class DuplicatePersonalId(Conflict):
+    code = "duplicate_personal_id"
+    title = "Another active person has this personal ID"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key already used for a different request"
+
+
+class IdempotencyInProgress(DomainError):
+    code = "idempotency_in_progress"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+    title = "The cursor is not valid"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    title = "Validation failed"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems) or self.title)
+        self.problems = problems

@@ -1,0 +1,144 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Index, String
+from sqlmodel import Field, SQLModel
+
+from api.domain.base import RecordMeta
+
+
+class Durability(StrEnum):
+    DURABLE = "durable"
+    NON_DURABLE = "non_durable"
+
+
+class WaterSource(StrEnum):
+    PIPED = "piped"
+    DRILLED_WELL = "drilled_well"
+    PROTECTED_DUG_WELL = "protected_dug_well"
+    PROTECTED_SPRING = "protected_spring"
+    RAINWATER = "rainwater"
+    BOTTLED = "bottled"
+    UNPROTECTED_WELL = "unprotected_well"
+    UNPROTECTED_SPRING = "unprotected_spring"
+    SURFACE_WATER = "surface_water"
+    OTHER = "other"
+
+
+class LatrineType(StrEnum):
+    FLUSH_SEPTIC = "flush_septic"
+    FLUSH_SEWER = "flush_sewer"
+    DOUBLE_VAULT = "double_vault"
+    VENTILATED_PIT = "ventilated_pit"
+    BIOGAS = "biogas"
+    UNHYGIENIC = "unhygienic"
+    NONE = "none"
+
+
+class InformationAsset(StrEnum):
+    TV = "tv"
+    RADIO = "radio"
+    COMPUTER = "computer"
+    PHONE = "phone"
+    TABLET = "tablet"
+
+
+class PovertyStatus(StrEnum):
+    POOR = "poor"
+    NEAR_POOR = "near_poor"
+    AVERAGE = "average"
+    NOT_POOR = "not_poor"
+
+
+PHONE_PATTERN = r"^\+?[0-9]{8,15}$"
+
+
+class DwellingFacts(SQLModel):
+    """What the housing, water, sanitation and information indicators are computed from."""
+
+    floor_area_m2: float | None = Field(default=None, ge=0, le=10_000)
+    wall_material: Durability | None = Field(default=None, sa_type=String(16))
+    column_material: Durability | None = Field(default=None, sa_type=String(16))
+    roof_material: Durability | None = Field(default=None, sa_type=String(16))
+    water_source: WaterSource | None = Field(default=None, sa_type=String(24))
+    latrine_type: LatrineType | None = Field(default=None, sa_type=String(24))
+    uses_telecom: bool | None = Field(
+        default=None, description="Some member uses telephone or internet services"
+    )
+
+
+class HouseholdFields(DwellingFacts):
+    village_code: str = Field(min_length=1, max_length=16, foreign_key="admin_unit.code",
+                              index=True)
+    address: str = Field(min_length=1, max_length=300)
+    phone: str | None = Field(default=None, max_length=16, regex=PHONE_PATTERN)
+
+
+class Household(HouseholdFields, RecordMeta, table=True):
+    __tablename__ = "household"
+    __table_args__ = (Index("ix_household_keyset", "created_at", "id"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    unit_path: str = Field(max_length=200, index=True)
+    information_assets: list[str] = Field(default_factory=list, sa_type=JSON)
+    poverty_status: PovertyStatus | None = Field(default=None, sa_type=String(16), index=True)
+    head_member_id: uuid.UUID | None = None
+
+
+def _unique_assets(value: list[InformationAsset] | None) -> list[InformationAsset] | None:
+    return None if value is None else sorted(set(value))
+
+
+class HouseholdCreate(HouseholdFields):
+    id: uuid.UUID | None = Field(
+        default=None, description="Client-chosen id for records created offline"
+    )
+    information_assets: list[InformationAsset] = Field(default_factory=list, max_length=5)
+
+    _assets = field_validator("information_assets")(_unique_assets)
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("may be changed but not cleared")
+    return value
+
+
+class HouseholdUpdate(DwellingFacts):
+    village_code: str | None = Field(default=None, min_length=1, max_length=16)
+    address: str | None = Field(default=None, min_length=1, max_length=300)
+    phone: str | None = Field(default=None, max_length=16, regex=PHONE_PATTERN)
+    information_assets: list[InformationAsset] | None = Field(default=None, max_length=5)
+    version: int | None = Field(
+        default=None, ge=1, description="The version this change is based on (or use If-Match)"
+    )
+
+    _assets = field_validator("information_assets")(_unique_assets)
+    _required = field_validator("village_code", "address", "information_assets")(_not_null)
+
+
+class HouseholdPublic(HouseholdFields):
+    id: uuid.UUID
+    unit_path: str
+    information_assets: list[InformationAsset]
+    poverty_status: PovertyStatus | None = Field(
+        description="Set by recognition of a review; never by clients"
+    )
+    head_member_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class HouseholdFilter(SQLModel):
+    unit: str | None = Field(
+        default=None, max_length=16,
+        description="Code of an administrative unit: households in its subtree",
+    )
+    q: str | None = Field(
+        default=None, min_length=1, max_length=120,
+        description="A member's name (with or without diacritics) or personal ID",
+    )
+    status: list[PovertyStatus] | None = Field(default=None, description="Poverty status")

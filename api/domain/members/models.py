@@ -1,0 +1,195 @@
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, text
+from sqlmodel import Field, SQLModel
+
+from api.domain.base import RecordMeta, utc_field, utcnow
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Relation(StrEnum):
+    HEAD = "head"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDCHILD = "grandchild"
+    GRANDPARENT = "grandparent"
+    SIBLING = "sibling"
+    CHILD_IN_LAW = "child_in_law"
+    OTHER_RELATIVE = "other_relative"
+    NON_RELATIVE = "non_relative"
+
+
+class EducationLevel(StrEnum):
+    NONE = "none"
+    PRIMARY = "primary"
+    LOWER_SECONDARY = "lower_secondary"
+    UPPER_SECONDARY = "upper_secondary"
+    VOCATIONAL = "vocational"
+    COLLEGE_OR_HIGHER = "college_or_higher"
+
+
+class Employment(StrEnum):
+    WAGE_WITH_CONTRACT = "wage_with_contract"
+    WAGE_WITHOUT_CONTRACT = "wage_without_contract"
+    SELF_EMPLOYED = "self_employed"
+    UNEMPLOYED = "unemployed"
+    NOT_IN_LABOUR_FORCE = "not_in_labour_force"
+
+
+class Disability(StrEnum):
+    NONE = "none"
+    MILD = "mild"
+    SEVERE = "severe"
+    VERY_SEVERE = "very_severe"
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+    DECEASED = "deceased"
+
+
+class LeaveReason(StrEnum):
+    MOVED_OUT = "moved_out"
+    DIED = "died"
+    SPLIT = "split"
+    OTHER = "other"
+
+
+class MembershipEventKind(StrEnum):
+    JOINED = "joined"
+    LEFT = "left"
+    DIED = "died"
+    BECAME_HEAD = "became_head"
+    CEASED_HEAD = "ceased_head"
+
+
+PERSONAL_ID_PATTERN = r"^([0-9]{9}|[0-9]{12})$"
+
+
+class PersonFacts(SQLModel):
+    """What the employment, health and education indicators are computed from."""
+
+    ethnicity: str | None = Field(default=None, min_length=1, max_length=50)
+    attending_school: bool | None = None
+    education_level: EducationLevel | None = Field(default=None, sa_type=String(24))
+    employment: Employment | None = Field(default=None, sa_type=String(24))
+    health_insurance: bool | None = None
+    disability: Disability | None = Field(default=None, sa_type=String(16))
+    labour_capacity: bool | None = Field(default=None, description="Able to work")
+
+
+class MemberFields(PersonFacts):
+    full_name: str = Field(min_length=1, max_length=120)
+    sex: Sex = Field(sa_type=String(8))
+    date_of_birth: date = Field(ge=date(1880, 1, 1))
+    personal_id: str | None = Field(
+        default=None, regex=PERSONAL_ID_PATTERN, max_length=12,
+        description="12-digit personal identification number, or a legacy 9-digit ID",
+    )
+    relation_to_head: Relation = Field(sa_type=String(16))
+
+
+class Member(MemberFields, RecordMeta, table=True):
+    __tablename__ = "member"
+    __table_args__ = (
+        Index("ix_member_personal_id", "personal_id"),
+        Index("ix_member_keyset", "created_at", "id"),
+        Index(
+            "uq_member_active_personal_id", "personal_id", unique=True,
+            sqlite_where=text("personal_id IS NOT NULL AND deleted_at IS NULL "
+                              "AND membership_status = 'active'"),
+            postgresql_where=text("personal_id IS NOT NULL AND deleted_at IS NULL "
+                                  "AND membership_status = 'active'"),
+        ),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
+    unit_path: str = Field(max_length=200, index=True)
+    name_lower: str = Field(max_length=120, index=True)
+    name_folded: str = Field(max_length=120, index=True)
+    membership_status: MembershipStatus = Field(
+        default=MembershipStatus.ACTIVE, sa_type=String(16)
+    )
+    joined_on: date | None = None
+    left_on: date | None = None
+
+
+class MembershipEvent(SQLModel, table=True):
+    __tablename__ = "membership_event"
+
+    id: uuid.UUID = Field(primary_key=True)
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
+    member_id: uuid.UUID = Field(foreign_key="member.id", index=True)
+    kind: MembershipEventKind = Field(sa_type=String(16))
+    occurred_on: date
+    note: str | None = Field(default=None, max_length=500)
+    actor: str = Field(max_length=120)
+    recorded_at: datetime = utc_field(default_factory=utcnow)
+
+
+class MemberCreate(MemberFields):
+    id: uuid.UUID | None = Field(
+        default=None, description="Client-chosen id for records created offline"
+    )
+    joined_on: date | None = Field(default=None, description="Defaults to today")
+
+
+class MemberUpdate(PersonFacts):
+    full_name: str | None = Field(default=None, min_length=1, max_length=120)
+    sex: Sex | None = None
+    date_of_birth: date | None = Field(default=None, ge=date(1880, 1, 1))
+    personal_id: str | None = Field(default=None, regex=PERSONAL_ID_PATTERN, max_length=12)
+    relation_to_head: Relation | None = Field(
+        default=None, description="Use the household's head-change operation to pick a new head"
+    )
+    version: int | None = Field(default=None, ge=1)
+
+
+class MemberLeave(SQLModel):
+    reason: LeaveReason
+    occurred_on: date
+    note: str | None = Field(default=None, max_length=500)
+    version: int | None = Field(default=None, ge=1)
+
+
+class HeadChange(SQLModel):
+    member_id: uuid.UUID
+    occurred_on: date
+    previous_head_relation: Relation = Field(
+        default=Relation.OTHER_RELATIVE, description="The former head's relation to the new head"
+    )
+    version: int | None = Field(default=None, ge=1, description="Household version")
+
+
+class MemberPublic(MemberFields):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    unit_path: str
+    membership_status: MembershipStatus
+    joined_on: date | None
+    left_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    warnings: list[str] = Field(
+        default_factory=list, description="Data-quality findings that do not block the record"
+    )
+
+
+class MembershipEventPublic(SQLModel):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    kind: MembershipEventKind
+    occurred_on: date
+    note: str | None
+    actor: str
+    recorded_at: datetime

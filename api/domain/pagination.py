@@ -1,0 +1,46 @@
+"""Opaque keyset cursors shared by every list."""
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, PrivateAttr
+
+from api.domain.errors import InvalidCursor
+
+T = TypeVar("T")
+
+
+def encode_cursor(kind: str, values: list[Any]) -> str:
+    raw = json.dumps([kind, *values], separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not one this service issued") from exc
+    if not isinstance(data, list) or len(data) != arity + 1 or data[0] != kind:
+        raise InvalidCursor(f"cursor is not a {kind} cursor")
+    return data[1:]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    has_more: bool
+    _cursors: list[str] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def of(cls, items: list[T], cursors: list[str], has_more: bool) -> "Page[T]":
+        """A page whose every item has a cursor (GraphQL edges need one each)."""
+        page = cls(items=items, next_cursor=cursors[-1] if has_more and cursors else None,
+                   has_more=has_more)
+        page._cursors = cursors
+        return page
+
+    def cursors(self) -> list[str]:
+        return self._cursors

@@ -1,0 +1,24 @@
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.access import Principal
+from api.domain.changes.service import ChangeFeed
+from api.domain.households.service import HouseholdService
+from api.domain.members.service import MemberService
+from api.domain.units.service import UnitService
+from api.domain.uow import UnitOfWork
+
+
+class Services:
+    """Every use case for one request: one session, one principal, one policy."""
+
+    def __init__(self, session: AsyncSession, principal: Principal,
+                 idempotency_ttl: timedelta = timedelta(hours=24)) -> None:
+        self.session = session
+        self.principal = principal
+        self.uow = UnitOfWork(session, principal, idempotency_ttl)
+        self.units = UnitService(session, principal)
+        self.households = HouseholdService(self.uow, self.units)
+        self.members = MemberService(self.uow, self.households)
+        self.changes = ChangeFeed(session, principal)

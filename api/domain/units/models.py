@@ -1,0 +1,116 @@
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, String
+from sqlmodel import Field, SQLModel
+
+
+class UnitLevel(StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+    VILLAGE = "village"
+
+
+class UnitType(StrEnum):
+    TINH = "tinh"
+    THANH_PHO_TW = "thanh_pho_tw"
+    HUYEN = "huyen"
+    THI_XA = "thi_xa"
+    THANH_PHO = "thanh_pho"
+    QUAN = "quan"
+    XA = "xa"
+    PHUONG = "phuong"
+    THI_TRAN = "thi_tran"
+    DAC_KHU = "dac_khu"
+    THON = "thon"
+    TO_DAN_PHO = "to_dan_pho"
+
+
+URBAN_TYPES = frozenset({UnitType.PHUONG, UnitType.THI_TRAN, UnitType.TO_DAN_PHO, UnitType.QUAN})
+LEVEL_OF_TYPE = {
+    UnitType.TINH: UnitLevel.PROVINCE, UnitType.THANH_PHO_TW: UnitLevel.PROVINCE,
+    UnitType.HUYEN: UnitLevel.DISTRICT, UnitType.THI_XA: UnitLevel.DISTRICT,
+    UnitType.THANH_PHO: UnitLevel.DISTRICT, UnitType.QUAN: UnitLevel.DISTRICT,
+    UnitType.XA: UnitLevel.COMMUNE, UnitType.PHUONG: UnitLevel.COMMUNE,
+    UnitType.THI_TRAN: UnitLevel.COMMUNE, UnitType.DAC_KHU: UnitLevel.COMMUNE,
+    UnitType.THON: UnitLevel.VILLAGE, UnitType.TO_DAN_PHO: UnitLevel.VILLAGE,
+}
+
+
+class SuccessionKind(StrEnum):
+    MERGE = "merge"
+    SPLIT = "split"
+    RENAME = "rename"
+    UPGRADE = "upgrade"
+
+
+class UnitBase(SQLModel):
+    code: str = Field(min_length=1, max_length=16, description="Official code; villages: demo code")
+    name: str = Field(min_length=1, max_length=120)
+    level: UnitLevel = Field(sa_type=String(16))
+    unit_type: UnitType = Field(sa_type=String(16))
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Last day the unit existed")
+    confirmed: bool = Field(default=True, description="Code and name confirmed from a source")
+    demo: bool = Field(default=False, description="Invented for the demo data set")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class AdminUnit(UnitBase, table=True):
+    __tablename__ = "admin_unit"
+
+    code: str = Field(primary_key=True, max_length=16)
+    name_lower: str = Field(max_length=120)
+    name_folded: str = Field(max_length=120, index=True)
+    parent_code: str | None = Field(
+        default=None, sa_column=Column(String(16), ForeignKey("admin_unit.code"), index=True)
+    )
+    path: str = Field(max_length=200, index=True, description="Codes from the province down")
+    urban: bool | None = None
+    version: int = Field(default=1)
+
+
+class AdminUnitParent(SQLModel, table=True):
+    """The parent of a unit over time (villages changed commune on 1 July 2025)."""
+
+    __tablename__ = "admin_unit_parent"
+
+    child_code: str = Field(foreign_key="admin_unit.code", primary_key=True, max_length=16)
+    valid_from: date = Field(primary_key=True)
+    parent_code: str = Field(foreign_key="admin_unit.code", max_length=16, index=True)
+    valid_to: date | None = None
+
+
+class AdminUnitSuccession(SQLModel, table=True):
+    __tablename__ = "admin_unit_succession"
+
+    predecessor_code: str = Field(foreign_key="admin_unit.code", primary_key=True, max_length=16)
+    successor_code: str = Field(foreign_key="admin_unit.code", primary_key=True, max_length=16)
+    effective: date
+    kind: SuccessionKind = Field(sa_type=String(16))
+
+
+class UnitPublic(UnitBase):
+    parent_code: str | None
+    path: str
+    urban: bool | None = Field(description="Urban (phường, thị trấn) or rural; null above communes")
+
+
+class UnitLink(SQLModel):
+    code: str
+    name: str
+    effective: date
+    kind: SuccessionKind
+
+
+class UnitParentPeriod(SQLModel):
+    parent_code: str
+    valid_from: date
+    valid_to: date | None
+
+
+class UnitDetail(UnitPublic):
+    parents: list[UnitParentPeriod]
+    predecessors: list[UnitLink]
+    successors: list[UnitLink]

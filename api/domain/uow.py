@@ -1,0 +1,175 @@
+"""The unit of work: one transaction per use case, its change-log entries and its keyed answer."""
+
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.access import Principal
+from api.domain.base import utcnow
+from api.domain.changes.models import ChangeLogEntry, ChangeLogHead, Operation
+from api.domain.errors import (
+    Conflict,
+    FieldProblem,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    ValidationFailed,
+)
+from api.domain.idempotency.models import IdempotencyRecord
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """A client's Idempotency-Key and the fingerprint of the request it was sent with."""
+
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def checked(cls, key: str, request: bytes, field_path: str) -> "RequestKey":
+        if not _KEY.match(key):
+            raise ValidationFailed([FieldProblem(
+                field_path, "1 to 255 visible ASCII characters", "invalid_key")])
+        return cls(key, hashlib.sha256(request).hexdigest())
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass
+class _PendingChange:
+    entity_type: str
+    entity_id: str
+    operation: Operation
+    version: int
+    unit_path: str
+    diff: dict[str, Any]
+
+
+@dataclass
+class UnitOfWork:
+    session: AsyncSession
+    principal: Principal
+    idempotency_ttl: timedelta = timedelta(hours=24)
+    _pending: list[_PendingChange] = field(default_factory=list)
+    _claim: IdempotencyRecord | None = None
+
+    def record(
+        self, entity_type: str, entity_id: object, operation: Operation, version: int,
+        unit_path: str, diff: dict[str, Any] | None = None,
+    ) -> None:
+        self._pending.append(
+            _PendingChange(entity_type, str(entity_id), operation, version, unit_path, diff or {})
+        )
+
+    async def claim(self, key: str, fingerprint: str) -> StoredResult | None:
+        """Reserve `key` for this transaction, or return the answer a first attempt stored."""
+        for _attempt in range(2):
+            existing = await self.session.get(IdempotencyRecord, (self.principal.subject, key))
+            if existing is not None and existing.created_at < utcnow() - self.idempotency_ttl:
+                await self.session.delete(existing)
+                await self.session.flush()
+                existing = None
+            if existing is not None:
+                if existing.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused(
+                        "this Idempotency-Key was used with a different request body or target"
+                    )
+                if existing.status_code is None or existing.body is None:
+                    raise IdempotencyInProgress("retry once the first request has finished")
+                return StoredResult(existing.status_code, existing.body)
+            record = IdempotencyRecord(
+                actor=self.principal.subject, key=key, fingerprint=fingerprint
+            )
+            self.session.add(record)
+            try:
+                await self.session.flush()
+            except IntegrityError:
+                # A concurrent request with the same key committed first: replay its answer.
+                await self.session.rollback()
+                continue
+            self._claim = record
+            return None
+        raise IdempotencyInProgress("retry once the first request has finished")
+
+    async def run_keyed(
+        self, key: RequestKey | None, model: type[M], status_code: int,
+        action: Callable[[], Awaitable[M]],
+    ) -> M:
+        """Run a creating use case once per key; a retry gets the first answer back."""
+        if key is not None:
+            stored = await self.claim(key.key, key.fingerprint)
+            if stored is not None:
+                return model.model_validate(stored.body)
+        result = await action()
+        await self.commit(
+            StoredResult(status_code, result.model_dump(mode="json")) if key else None
+        )
+        return result
+
+    async def flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict("the write conflicts with existing data") from exc
+
+    async def commit(self, result: StoredResult | None = None) -> None:
+        if self._claim is not None and result is not None:
+            self._claim.status_code = result.status_code
+            self._claim.body = result.body
+            self._claim = None
+        try:
+            await self._write_changes()
+            await self.session.commit()
+        except IntegrityError as exc:
+            raise Conflict("the write conflicts with existing data") from exc
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        self._claim = None
+        await self.session.rollback()
+
+    async def _write_changes(self) -> None:
+        if not self._pending:
+            return
+        await self.session.flush()
+        # Taken last, just before COMMIT: the row lock serialises only the commit itself, and
+        # sequence numbers come out gap-free in commit order.
+        head = await self.session.execute(
+            update(ChangeLogHead)
+            .where(ChangeLogHead.id == 1)  # type: ignore[arg-type]
+            .values(last_seq=ChangeLogHead.last_seq + len(self._pending))
+            .returning(ChangeLogHead.last_seq)
+        )
+        last_seq = head.scalar_one()
+        now = utcnow()
+        txn = uuid.uuid4()
+        first = last_seq - len(self._pending) + 1
+        self.session.add_all(
+            ChangeLogEntry(
+                seq=first + i, entity_type=c.entity_type, entity_id=c.entity_id,
+                operation=c.operation, version=c.version, unit_path=c.unit_path,
+                actor=self.principal.subject, occurred_at=now, transaction_id=txn, diff=c.diff,
+            )
+            for i, c in enumerate(self._pending)
+        )
+        self._pending.clear()
+        await self.session.flush()

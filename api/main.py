@@ -1,0 +1,50 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.config import Settings, get_settings
+from api.db import create_engine, session_factory
+from api.middleware import RequestContext
+from api.migrate import script_head
+from api.routers import changes, health, households, members, units
+from api.schema.app import graphql_router
+
+DESCRIPTION = """
+Registry of the National Target Program on Sustainable Poverty Reduction: administrative
+units, households and their members, and a change feed in commit order.
+
+Every error is `application/problem+json` (RFC 9457) with a stable `code`; validation errors
+list each field at fault in `errors`. Writes return an `ETag`; send it back in `If-Match` to
+refuse a change based on an old version. Send an `Idempotency-Key` with every POST so that a
+retry never writes twice. The same operations are available over GraphQL at `/graphql`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.session_factory = session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="Giảm Nghèo API", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.migration_head = script_head()
+    app.add_middleware(RequestContext)
+    errors.install(app)
+    for module in (health, units, households, members, changes):
+        app.include_router(module.router)
+    app.include_router(graphql_router(settings.graphql_ide), prefix="/graphql",
+                       include_in_schema=False)
+    return app
+
+

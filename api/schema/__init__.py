@@ -1,0 +1,1 @@
+"""GraphQL adapters over the same services as REST."""

@@ -1,0 +1,27 @@
+from typing import Annotated
+
+import strawberry
+from fastapi import Depends
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.fastapi import GraphQLRouter
+
+from api.deps import get_services
+from api.domain.services import Services
+from api.schema.context import Context
+from api.schema.errors import ErrorCodes
+from api.schema.mutations import Mutation
+from api.schema.queries import Query
+
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation,
+    extensions=[ErrorCodes, ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+)
+
+
+async def get_context(services: Annotated[Services, Depends(get_services)]) -> Context:
+    return Context(services)
+
+
+def graphql_router(ide: bool) -> GraphQLRouter[Context, None]:
+    return GraphQLRouter(schema, context_getter=get_context,
+                         graphql_ide="graphiql" if ide else None)

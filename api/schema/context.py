@@ -1,0 +1,39 @@
+import uuid
+
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from api.domain.households.models import HouseholdPublic
+from api.domain.members.models import MemberPublic
+from api.domain.services import Services
+from api.domain.units.models import UnitPublic
+from api.domain.units.service import to_public as unit_public
+
+
+class Context(BaseContext):
+    """Per request: the shared Services and DataLoaders that batch through them."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        self.units = DataLoader[str, UnitPublic | None](load_fn=self._units)
+        self.households = DataLoader[uuid.UUID, HouseholdPublic | None](
+            load_fn=self._households)
+        self.members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._members)
+        self.all_members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._all_members)
+
+    async def _units(self, codes: list[str]) -> list[UnitPublic | None]:
+        found = await self.services.units.by_codes(codes)
+        return [unit_public(found[c]) if c in found else None for c in codes]
+
+    async def _households(self, ids: list[uuid.UUID]) -> list[HouseholdPublic | None]:
+        found = await self.services.households.by_ids(ids)
+        return [found.get(i) for i in ids]
+
+    async def _members(self, ids: list[uuid.UUID]) -> list[list[MemberPublic]]:
+        found = await self.services.members.for_households(ids)
+        return [found.get(i, []) for i in ids]
+
+    async def _all_members(self, ids: list[uuid.UUID]) -> list[list[MemberPublic]]:
+        found = await self.services.members.for_households(ids, include_former=True)
+        return [found.get(i, []) for i in ids]

@@ -1,0 +1,68 @@
+"""GraphQL inputs. Validation stays with the pydantic shapes they convert into."""
+
+import json
+from typing import Any, TypeVar
+
+import strawberry
+from pydantic import BaseModel
+from strawberry.experimental import pydantic as spyd
+
+from api.domain.households.models import HouseholdCreate, HouseholdFilter, HouseholdUpdate
+from api.domain.members.models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
+from api.domain.uow import RequestKey
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@spyd.input(model=HouseholdCreate, all_fields=True)
+class HouseholdInput:
+    pass
+
+
+@spyd.input(model=MemberCreate, all_fields=True)
+class MemberInput:
+    pass
+
+
+@spyd.input(model=MemberLeave, all_fields=True)
+class MemberLeaveInput:
+    pass
+
+
+@spyd.input(model=HeadChange, all_fields=True)
+class HeadChangeInput:
+    pass
+
+
+@spyd.input(model=HouseholdFilter, all_fields=True)
+class HouseholdFilterInput:
+    pass
+
+
+def _patch_input(model: type[BaseModel], name: str) -> Any:
+    """An input whose every field may be left out: only the fields sent are changed."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for field_name, info in model.model_fields.items():
+        annotations[field_name] = info.annotation
+        namespace[field_name] = strawberry.field(default=strawberry.UNSET,
+                                                 description=info.description)
+    return strawberry.input(type(name, (), namespace),
+                            description=f"Fields to change; {model.__name__} validates them")
+
+
+HouseholdPatch = _patch_input(HouseholdUpdate, "HouseholdPatch")
+MemberPatch = _patch_input(MemberUpdate, "MemberPatch")
+
+
+def to_model(model: type[M], value: object) -> M:
+    """Validate a GraphQL input with the same shape REST uses (unsent fields stay unset)."""
+    data = {k: v for k, v in vars(value).items() if v is not strawberry.UNSET}
+    return model.model_validate(data)
+
+
+def request_key(key: str | None, operation: str, payload: BaseModel) -> RequestKey | None:
+    if key is None:
+        return None
+    body = json.dumps(payload.model_dump(mode="json"), sort_keys=True)
+    return RequestKey.checked(key, f"{operation}\n{body}".encode(), "idempotencyKey")

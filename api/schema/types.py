@@ -1,0 +1,130 @@
+import uuid
+from datetime import date
+from typing import Annotated, Generic, TypeVar
+
+import strawberry
+from strawberry.experimental import pydantic as spyd
+
+from api.domain.changes.models import ChangePublic
+from api.domain.households.models import HouseholdPublic
+from api.domain.members.models import MemberPublic, MembershipEventPublic
+from api.domain.pagination import Page
+from api.domain.units.models import UnitPublic
+from api.schema.context import Context
+
+N = TypeVar("N")
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[N]:
+        return [e.node for e in self.edges]
+
+
+@spyd.type(model=UnitPublic, all_fields=True, description="An administrative unit")
+class Unit:
+    @strawberry.field(description="The current (or last) parent")
+    async def parent(self, info: Info) -> Annotated["Unit", strawberry.lazy("api.schema.types")] | None:
+        if self.parent_code is None:
+            return None
+        found = await info.context.units.load(self.parent_code)
+        return None if found is None else Unit.from_pydantic(found)
+
+    @strawberry.field(description="Units directly under this one on `asOf` (default today)")
+    async def children(self, info: Info, as_of: date | None = None) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
+        units = await info.context.services.units.children(self.code, as_of)
+        return [Unit.from_pydantic(u) for u in units]
+
+    @strawberry.field(description="Units holding this unit's territory on `asOf`")
+    async def successors(self, info: Info, as_of: date | None = None) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
+        units = await info.context.services.units.successors(self.code, as_of)
+        return [Unit.from_pydantic(u) for u in units]
+
+
+@spyd.type(model=MembershipEventPublic, all_fields=True)
+class MembershipEvent:
+    pass
+
+
+@spyd.type(model=MemberPublic, all_fields=True, description="A person in a household")
+class Member:
+    @strawberry.field
+    async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("api.schema.types")] | None:
+        found = await info.context.households.load(self.household_id)
+        return None if found is None else Household.from_pydantic(found)
+
+
+@spyd.type(model=HouseholdPublic, all_fields=True, description="A household")
+class Household:
+    @strawberry.field(description="Active members; `includeFormer` adds those who left or died")
+    async def members(self, info: Info, include_former: bool = False) -> list[Member]:
+        loader = info.context.all_members if include_former else info.context.members
+        return [Member.from_pydantic(m) for m in await loader.load(self.id)]
+
+    @strawberry.field
+    async def village(self, info: Info) -> Unit | None:
+        found = await info.context.units.load(self.village_code)
+        return None if found is None else Unit.from_pydantic(found)
+
+    @strawberry.field(description="The commune-level unit the village belongs to today")
+    async def commune(self, info: Info) -> Unit | None:
+        village = await info.context.units.load(self.village_code)
+        if village is None or village.parent_code is None:
+            return None
+        found = await info.context.units.load(village.parent_code)
+        return None if found is None else Unit.from_pydantic(found)
+
+    @strawberry.field
+    async def membership_events(self, info: Info) -> list[MembershipEvent]:
+        events = await info.context.services.members.history(self.id)
+        return [MembershipEvent.from_pydantic(e) for e in events]
+
+
+@spyd.type(model=ChangePublic, all_fields=True)
+class Change:
+    pass
+
+
+@strawberry.type
+class ChangeFeedPage:
+    items: list[Change]
+    next_cursor: str
+    has_more: bool
+
+
+@strawberry.type
+class Deleted:
+    id: uuid.UUID
+
+
+def unit_connection(page: Page[UnitPublic]) -> Connection[Unit]:
+    return Connection(
+        edges=[Edge(cursor=c, node=Unit.from_pydantic(u))
+               for u, c in zip(page.items, page.cursors(), strict=True)],
+        page_info=PageInfo(has_next_page=page.has_more, end_cursor=page.next_cursor),
+    )
+
+
+def household_connection(page: Page[HouseholdPublic]) -> Connection[Household]:
+    return Connection(
+        edges=[Edge(cursor=c, node=Household.from_pydantic(h))
+               for h, c in zip(page.items, page.cursors(), strict=True)],
+        page_info=PageInfo(has_next_page=page.has_more, end_cursor=page.next_cursor),
+    )
