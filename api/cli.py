@@ -1,4 +1,4 @@
-"""Operations: `python -m api.cli migrate | load-units | load-demo | setup | export-contract | serve`."""
+"""Operations: `python -m api.cli COMMAND`; `--help` lists the commands."""
 
 import argparse
 import asyncio
@@ -33,8 +33,9 @@ async def _load_units(path: Path) -> None:
         report = await loader.load_units(services.uow, loader.read_file(path))
         await services.uow.commit()
     await engine.dispose()
-    print(f"units: {report.created} created, {report.updated} updated, "
-          f"{report.unchanged} unchanged")
+    print(
+        f"units: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+    )
 
 
 async def _load_demo(force: bool) -> None:
@@ -71,10 +72,18 @@ def _serve() -> None:
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
     workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-    print(f"REST docs:   http://{host}:{port}/docs\nGraphQL IDE: http://{host}:{port}/graphql",
-          flush=True)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True)
+    print(
+        f"REST docs:   http://{host}:{port}/docs\nGraphQL IDE: http://{host}:{port}/graphql",
+        flush=True,
+    )
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.config import Settings
@@ -20,12 +25,13 @@ def is_sqlite_url(url: str) -> bool:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    # pysqlite/aiosqlite's legacy transaction handling breaks SAVEPOINT and lets SELECTs run outside
-    # the transaction; SQLAlchemy's documented remedy is to emit BEGIN ourselves. IMMEDIATE takes the
-    # write lock up front, so two writers queue on busy_timeout instead of failing on lock upgrade.
+    # pysqlite/aiosqlite's legacy transaction handling breaks SAVEPOINT and lets SELECTs run
+    # outside the transaction; SQLAlchemy's documented remedy is to emit BEGIN ourselves.
+    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+    # failing when a reader upgrades to a writer.
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

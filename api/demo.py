@@ -8,15 +8,16 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from api.domain.households.models import (
     Durability,
+    Household,
     HouseholdCreate,
     InformationAsset,
     LatrineType,
     WaterSource,
 )
-from api.domain.households.models import Household
 from api.domain.members.models import (
     EducationLevel,
     Employment,
@@ -55,30 +56,35 @@ async def has_demo_data(services: Services) -> bool:
     return bool(count)
 
 
-async def load_demo(services: Services, households_per_village: int = 3, seed: int = 2022
-                    ) -> int:
+async def load_demo(services: Services, households_per_village: int = 3, seed: int = 2022) -> int:
     rng = random.Random(seed)
-    villages = (await services.session.scalars(
-        select(AdminUnit).where(AdminUnit.level == UnitLevel.VILLAGE,
-                                AdminUnit.valid_to.is_(None))  # type: ignore[union-attr]
-        .order_by(AdminUnit.code)  # type: ignore[arg-type]
-    )).all()
+    villages = (
+        await services.session.scalars(
+            select(AdminUnit)
+            .where(col(AdminUnit.level) == UnitLevel.VILLAGE, col(AdminUnit.valid_to).is_(None))
+            .order_by(col(AdminUnit.code))
+        )
+    ).all()
     created = 0
     for village in villages:
         for n in range(households_per_village):
-            household = await services.households.create(HouseholdCreate(
-                village_code=village.code, address=f"Số {n + 1}, {village.name}",
-                phone=f"09{rng.randrange(10**8):08d}",
-                floor_area_m2=round(rng.uniform(18, 120), 1),
-                wall_material=rng.choice(list(Durability)),
-                column_material=Durability.DURABLE,
-                roof_material=rng.choice(list(Durability)),
-                water_source=rng.choice([WaterSource.PIPED, WaterSource.DRILLED_WELL,
-                                         WaterSource.UNPROTECTED_WELL]),
-                latrine_type=rng.choice([LatrineType.FLUSH_SEPTIC, LatrineType.UNHYGIENIC]),
-                uses_telecom=rng.random() > 0.1,
-                information_assets=rng.sample(list(InformationAsset), rng.randint(0, 3)),
-            ))
+            household = await services.households.create(
+                HouseholdCreate(
+                    village_code=village.code,
+                    address=f"Số {n + 1}, {village.name}",
+                    phone=f"09{rng.randrange(10**8):08d}",
+                    floor_area_m2=round(rng.uniform(18, 120), 1),
+                    wall_material=rng.choice(list(Durability)),
+                    column_material=Durability.DURABLE,
+                    roof_material=rng.choice(list(Durability)),
+                    water_source=rng.choice(
+                        [WaterSource.PIPED, WaterSource.DRILLED_WELL, WaterSource.UNPROTECTED_WELL]
+                    ),
+                    latrine_type=rng.choice([LatrineType.FLUSH_SEPTIC, LatrineType.UNHYGIENIC]),
+                    uses_telecom=rng.random() > 0.1,
+                    information_assets=rng.sample(list(InformationAsset), rng.randint(0, 3)),
+                )
+            )
             await _add_family(services, rng, household.id)
             created += 1
     return created
@@ -89,19 +95,32 @@ async def _add_family(services: Services, rng: random.Random, household_id: uuid
     head_sex = rng.choice(list(Sex))
     people = [(Relation.HEAD, head_sex, _born(rng, 30, 80))]
     if rng.random() < 0.7:
-        people.append((Relation.SPOUSE, Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE,
-                       _born(rng, 28, 75)))
-    people += [(Relation.CHILD, rng.choice(list(Sex)), _born(rng, 1, 25))
-               for _ in range(rng.randint(0, 3))]
+        people.append(
+            (Relation.SPOUSE, Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE, _born(rng, 28, 75))
+        )
+    people += [
+        (Relation.CHILD, rng.choice(list(Sex)), _born(rng, 1, 25)) for _ in range(rng.randint(0, 3))
+    ]
     for relation, sex, born in people:
         age = 2026 - born.year
-        await services.members.create(household_id, MemberCreate(
-            full_name=_name(rng, family, sex), sex=sex, date_of_birth=born,
-            personal_id=_personal_id(rng, born, sex), ethnicity="Kinh",
-            relation_to_head=relation, joined_on=born if relation == Relation.CHILD else None,
-            attending_school=6 <= age <= 18,
-            education_level=EducationLevel.UPPER_SECONDARY if age > 18 else None,
-            employment=(rng.choice(list(Employment)) if 18 <= age <= 60
-                        else Employment.NOT_IN_LABOUR_FORCE),
-            health_insurance=rng.random() > 0.15, labour_capacity=18 <= age <= 65,
-        ))
+        await services.members.create(
+            household_id,
+            MemberCreate(
+                full_name=_name(rng, family, sex),
+                sex=sex,
+                date_of_birth=born,
+                personal_id=_personal_id(rng, born, sex),
+                ethnicity="Kinh",
+                relation_to_head=relation,
+                joined_on=born if relation == Relation.CHILD else None,
+                attending_school=6 <= age <= 18,
+                education_level=EducationLevel.UPPER_SECONDARY if age > 18 else None,
+                employment=(
+                    rng.choice(list(Employment))
+                    if 18 <= age <= 60
+                    else Employment.NOT_IN_LABOUR_FORCE
+                ),
+                health_insurance=rng.random() > 0.15,
+                labour_capacity=18 <= age <= 65,
+            ),
+        )

@@ -1,3 +1,4 @@
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -36,8 +37,9 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_services(session: SessionDep, principal: PrincipalDep,
-                       settings: SettingsDep) -> Services:
+async def get_services(
+    session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+) -> Services:
     return Services(session, principal, timedelta(hours=settings.idempotency_ttl_hours))
 
 
@@ -49,14 +51,20 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     match = _ETAG.match(value)
     if match is None:
-        raise ValidationFailed([FieldProblem(
-            "header.If-Match", 'expected an ETag of this service, e.g. "3"', "invalid_etag")])
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "header.If-Match", 'expected an ETag of this service, e.g. "3"', "invalid_etag"
+                )
+            ]
+        )
     return int(match.group(1))
 
 
 async def get_if_match(
-    if_match: Annotated[str | None, Header(
-        description='ETag of the version the change is based on, e.g. "3"')] = None,
+    if_match: Annotated[
+        str | None, Header(description='ETag of the version the change is based on, e.g. "3"')
+    ] = None,
 ) -> int | None:
     return parse_if_match(if_match)
 
@@ -66,19 +74,25 @@ IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 
 async def get_request_key(
     request: Request,
-    idempotency_key: Annotated[str | None, Header(
-        description="Any unique string (e.g. a UUID): a retry with the same key and body "
-                    "returns the first answer and creates nothing new")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string (e.g. a UUID): a retry with the same key and body "
+            "returns the first answer and creates nothing new"
+        ),
+    ] = None,
 ) -> RequestKey | None:
     if idempotency_key is None:
         return None
     body = await request.body()
-    try:
+    # Not JSON: validation will refuse the request; the raw bytes are fingerprint enough.
+    with contextlib.suppress(ValueError):
         body = json.dumps(json.loads(body), sort_keys=True).encode()
-    except ValueError:
-        pass  # not JSON: the request will fail validation; fingerprint the raw bytes
-    return RequestKey.checked(idempotency_key, f"{request.method} {request.url.path}\n".encode()
-                              + body, "header.Idempotency-Key")
+    return RequestKey.checked(
+        idempotency_key,
+        f"{request.method} {request.url.path}\n".encode() + body,
+        "header.Idempotency-Key",
+    )
 
 
 RequestKeyDep = Annotated[RequestKey | None, Depends(get_request_key)]

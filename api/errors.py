@@ -24,9 +24,17 @@ STATUS_OF: dict[type[e.DomainError], int] = {
     e.ValidationFailed: 422,
 }
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-              415: "unsupported_media_type", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
 
 
 def status_of(exc: e.DomainError) -> int:
@@ -36,8 +44,9 @@ def status_of(exc: e.DomainError) -> int:
     return 400
 
 
-def problem(request: Request, status: int, code: str, title: str, detail: str,
-            **extra: Any) -> JSONResponse:
+def problem(
+    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://giamngheo.example/problems/{code}",
         "title": title,
@@ -54,8 +63,9 @@ def problem(request: Request, status: int, code: str, title: str, detail: str,
 def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
     extra: dict[str, Any] = dict(exc.extra)
     if isinstance(exc, e.ValidationFailed):
-        extra["errors"] = [{"path": p.path, "message": p.message, "code": p.code}
-                           for p in exc.problems]
+        extra["errors"] = [
+            {"path": p.path, "message": p.message, "code": p.code} for p in exc.problems
+        ]
     response = problem(request, status_of(exc), exc.code, exc.title, exc.detail, **extra)
     if isinstance(exc, e.VersionConflict):
         response.headers["ETag"] = f'"{exc.current_version}"'
@@ -84,8 +94,9 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    response = problem(request, exc.status_code, code, code.replace("_", " ").capitalize(),
-                       str(exc.detail))
+    response = problem(
+        request, exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail)
+    )
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response

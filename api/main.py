@@ -35,16 +35,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="Giảm Nghèo API", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="Giảm Nghèo API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.migration_head = script_head()
     app.add_middleware(RequestContext)
     errors.install(app)
     for module in (health, units, households, members, changes):
         app.include_router(module.router)
-    app.include_router(graphql_router(settings.graphql_ide), prefix="/graphql",
-                       include_in_schema=False)
+    app.include_router(
+        graphql_router(settings.graphql_ide), prefix="/graphql", include_in_schema=False
+    )
     return app
-
-

@@ -8,6 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("api")
+UNEXPECTED = "An unexpected error occurred; quote the request id when reporting it."
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -29,8 +30,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 started = True
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"],
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -39,14 +39,25 @@ class RequestContext:
             log.exception("unexpected error (request_id=%s)", request_id)
             if started:
                 raise
-            body = json.dumps({
-                "type": "https://giamngheo.example/problems/internal_error",
-                "title": "Internal error", "status": 500, "code": "internal_error",
-                "detail": "An unexpected error occurred; quote the request id when reporting it.",
-                "request_id": request_id,
-            }).encode()
-            await send({"type": "http.response.start", "status": 500, "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id.encode())]})
+            body = json.dumps(
+                {
+                    "type": "https://giamngheo.example/problems/internal_error",
+                    "title": "Internal error",
+                    "status": 500,
+                    "code": "internal_error",
+                    "detail": UNEXPECTED,
+                    "request_id": request_id,
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-request-id", request_id.encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})

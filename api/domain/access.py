@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, or_
 
 from api.domain.errors import Forbidden
 
-T = TypeVar("T", bound=tuple[Any, ...])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 class Role(StrEnum):
@@ -54,8 +54,10 @@ def require(principal: Principal, permission: Permission) -> None:
 
 
 def in_scope(principal: Principal, unit_path: str) -> bool:
-    return any(area == "" or unit_path == area or unit_path.startswith(area + "/")
-               for area in principal.areas)
+    return any(
+        area == "" or unit_path == area or unit_path.startswith(area + "/")
+        for area in principal.areas
+    )
 
 
 def path_condition(principal: Principal, column: Any) -> ColumnElement[bool] | None:
@@ -65,6 +67,6 @@ def path_condition(principal: Principal, column: Any) -> ColumnElement[bool] | N
     return or_(*(or_(column == area, column.like(area + "/%")) for area in principal.areas))
 
 
-def scoped(stmt: Select[T], principal: Principal, column: Any) -> Select[T]:
+def scoped(stmt: S, principal: Principal, column: Any) -> S:
     condition = path_condition(principal, column)
     return stmt if condition is None else stmt.where(condition)

@@ -9,11 +9,10 @@ from sqlalchemy import Select, and_, or_
 from api.domain.errors import InvalidCursor
 from api.domain.pagination import decode_cursor, encode_cursor
 
-T = TypeVar("T", bound=tuple[Any, ...])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
-def after_position(stmt: Select[T], kind: str, cursor: str | None, created_col: Any,
-                   id_col: Any) -> Select[T]:
+def after_position(stmt: S, kind: str, cursor: str | None, created_col: Any, id_col: Any) -> S:
     if cursor:
         created_raw, id_raw = decode_cursor(kind, cursor, 2)
         try:

@@ -37,8 +37,11 @@ class Page(BaseModel, Generic[T]):
     @classmethod
     def of(cls, items: list[T], cursors: list[str], has_more: bool) -> "Page[T]":
         """A page whose every item has a cursor (GraphQL edges need one each)."""
-        page = cls(items=items, next_cursor=cursors[-1] if has_more and cursors else None,
-                   has_more=has_more)
+        page = cls(
+            items=items,
+            next_cursor=cursors[-1] if has_more and cursors else None,
+            has_more=has_more,
+        )
         page._cursors = cursors
         return page
 

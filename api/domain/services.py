@@ -13,8 +13,12 @@ from api.domain.uow import UnitOfWork
 class Services:
     """Every use case for one request: one session, one principal, one policy."""
 
-    def __init__(self, session: AsyncSession, principal: Principal,
-                 idempotency_ttl: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        idempotency_ttl: timedelta = timedelta(hours=24),
+    ) -> None:
         self.session = session
         self.principal = principal
         self.uow = UnitOfWork(session, principal, idempotency_ttl)

@@ -7,6 +7,13 @@ from api.domain.members.models import Member, MembershipEvent
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession
 
 __all__ = [
-    "AdminUnit", "AdminUnitParent", "AdminUnitSuccession", "ChangeLogEntry", "ChangeLogHead",
-    "Household", "IdempotencyRecord", "Member", "MembershipEvent",
+    "AdminUnit",
+    "AdminUnitParent",
+    "AdminUnitSuccession",
+    "ChangeLogEntry",
+    "ChangeLogHead",
+    "Household",
+    "IdempotencyRecord",
+    "Member",
+    "MembershipEvent",
 ]

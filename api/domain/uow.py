@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.domain.access import Principal
 from api.domain.base import utcnow
@@ -25,7 +25,6 @@ from api.domain.errors import (
     ValidationFailed,
 )
 from api.domain.idempotency.models import IdempotencyRecord
-
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,8 +42,9 @@ class RequestKey:
     @classmethod
     def checked(cls, key: str, request: bytes, field_path: str) -> "RequestKey":
         if not _KEY.match(key):
-            raise ValidationFailed([FieldProblem(
-                field_path, "1 to 255 visible ASCII characters", "invalid_key")])
+            raise ValidationFailed(
+                [FieldProblem(field_path, "1 to 255 visible ASCII characters", "invalid_key")]
+            )
         return cls(key, hashlib.sha256(request).hexdigest())
 
 
@@ -73,8 +73,13 @@ class UnitOfWork:
     _claim: IdempotencyRecord | None = None
 
     def record(
-        self, entity_type: str, entity_id: object, operation: Operation, version: int,
-        unit_path: str, diff: dict[str, Any] | None = None,
+        self,
+        entity_type: str,
+        entity_id: object,
+        operation: Operation,
+        version: int,
+        unit_path: str,
+        diff: dict[str, Any] | None = None,
     ) -> None:
         self._pending.append(
             _PendingChange(entity_type, str(entity_id), operation, version, unit_path, diff or {})
@@ -111,7 +116,10 @@ class UnitOfWork:
         raise IdempotencyInProgress("retry once the first request has finished")
 
     async def run_keyed(
-        self, key: RequestKey | None, model: type[M], status_code: int,
+        self,
+        key: RequestKey | None,
+        model: type[M],
+        status_code: int,
         action: Callable[[], Awaitable[M]],
     ) -> M:
         """Run a creating use case once per key; a retry gets the first answer back."""
@@ -155,9 +163,9 @@ class UnitOfWork:
         # sequence numbers come out gap-free in commit order.
         head = await self.session.execute(
             update(ChangeLogHead)
-            .where(ChangeLogHead.id == 1)  # type: ignore[arg-type]
-            .values(last_seq=ChangeLogHead.last_seq + len(self._pending))
-            .returning(ChangeLogHead.last_seq)
+            .where(col(ChangeLogHead.id) == 1)
+            .values(last_seq=col(ChangeLogHead.last_seq) + len(self._pending))
+            .returning(col(ChangeLogHead.last_seq))
         )
         last_seq = head.scalar_one()
         now = utcnow()
@@ -165,9 +173,16 @@ class UnitOfWork:
         first = last_seq - len(self._pending) + 1
         self.session.add_all(
             ChangeLogEntry(
-                seq=first + i, entity_type=c.entity_type, entity_id=c.entity_id,
-                operation=c.operation, version=c.version, unit_path=c.unit_path,
-                actor=self.principal.subject, occurred_at=now, transaction_id=txn, diff=c.diff,
+                seq=first + i,
+                entity_type=c.entity_type,
+                entity_id=c.entity_id,
+                operation=c.operation,
+                version=c.version,
+                unit_path=c.unit_path,
+                actor=self.principal.subject,
+                occurred_at=now,
+                transaction_id=txn,
+                diff=c.diff,
             )
             for i, c in enumerate(self._pending)
         )

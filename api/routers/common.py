@@ -2,11 +2,12 @@ from typing import Annotated, Any
 
 from fastapi import Query, Response
 
-
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
-After = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page")]
+After = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+]
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed request (e.g. a cursor this service did not issue)", **PROBLEM},
     404: {"description": "No such record in your area", **PROBLEM},
@@ -15,12 +16,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     409: {"description": "Conflicts with existing data", **PROBLEM},
-    412: {"description": "Based on an old version; `current_version` says which is current",
-          **PROBLEM},
+    412: {
+        "description": "Based on an old version; `current_version` says which is current",
+        **PROBLEM,
+    },
 }
 
 
 def etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
-
-

@@ -22,11 +22,15 @@ async def readyz(request: Request) -> JSONResponse:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         current = await current_revision(engine)
-    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+    except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     ready = current == expected
     return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "database": "ok",
-         "migration": current, "expected_migration": expected},
+        {
+            "status": "ok" if ready else "unavailable",
+            "database": "ok",
+            "migration": current,
+            "expected_migration": expected,
+        },
         status_code=200 if ready else 503,
     )

@@ -25,11 +25,20 @@ router = APIRouter(prefix="/api/v1/households", tags=["households"], responses=E
 
 @router.get("", response_model=Page[HouseholdPublic])
 async def list_households(
-    svc: ServicesDep, after: After = None, limit: Limit = 50,
-    unit: Annotated[str | None, Query(max_length=16,
-                                      description="Code of a unit: households in its subtree")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=120,
-                                   description="Member name (diacritics optional) or personal ID")] = None,
+    svc: ServicesDep,
+    after: After = None,
+    limit: Limit = 50,
+    unit: Annotated[
+        str | None, Query(max_length=16, description="Code of a unit: households in its subtree")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=120,
+            description="Member name (diacritics optional) or personal ID",
+        ),
+    ] = None,
     status: Annotated[list[PovertyStatus] | None, Query()] = None,
 ) -> Page[HouseholdPublic]:
     """Live households in a stable order (oldest first), a page at a time."""
@@ -38,8 +47,9 @@ async def list_households(
 
 
 @router.post("", status_code=201, responses=WRITE_ERRORS)
-async def create_household(svc: ServicesDep, body: HouseholdCreate, key: RequestKeyDep,
-                           response: Response) -> HouseholdPublic:
+async def create_household(
+    svc: ServicesDep, body: HouseholdCreate, key: RequestKeyDep, response: Response
+) -> HouseholdPublic:
     """Register a household in a village. The id may be chosen by the client (offline
     creation); send an `Idempotency-Key` so that a retry never creates a second household."""
     household = await svc.households.create(body, key)
@@ -49,8 +59,9 @@ async def create_household(svc: ServicesDep, body: HouseholdCreate, key: Request
 
 
 @router.get("/{household_id}")
-async def get_household(svc: ServicesDep, household_id: uuid.UUID,
-                        response: Response) -> HouseholdPublic:
+async def get_household(
+    svc: ServicesDep, household_id: uuid.UUID, response: Response
+) -> HouseholdPublic:
     """One household. The `ETag` header carries its version for conditional updates."""
     household = await svc.households.get(household_id)
     etag(response, household.version)
@@ -58,8 +69,13 @@ async def get_household(svc: ServicesDep, household_id: uuid.UUID,
 
 
 @router.patch("/{household_id}", responses=WRITE_ERRORS)
-async def update_household(svc: ServicesDep, household_id: uuid.UUID, body: HouseholdUpdate,
-                           if_match: IfMatchDep, response: Response) -> HouseholdPublic:
+async def update_household(
+    svc: ServicesDep,
+    household_id: uuid.UUID,
+    body: HouseholdUpdate,
+    if_match: IfMatchDep,
+    response: Response,
+) -> HouseholdPublic:
     """Change some fields. Send `If-Match` (or `version`) to refuse the change with 412 when
     someone else changed the household since you read it."""
     household = await svc.households.update(household_id, body, if_match)
@@ -68,8 +84,9 @@ async def update_household(svc: ServicesDep, household_id: uuid.UUID, body: Hous
 
 
 @router.delete("/{household_id}", status_code=204, responses=WRITE_ERRORS)
-async def delete_household(svc: ServicesDep, household_id: uuid.UUID,
-                           if_match: IfMatchDep) -> Response:
+async def delete_household(
+    svc: ServicesDep, household_id: uuid.UUID, if_match: IfMatchDep
+) -> Response:
     """Soft-delete the household and its members; the change feed keeps a tombstone."""
     await svc.households.delete(household_id, if_match)
     return Response(status_code=204)
@@ -77,7 +94,8 @@ async def delete_household(svc: ServicesDep, household_id: uuid.UUID,
 
 @router.get("/{household_id}/members")
 async def list_household_members(
-    svc: ServicesDep, household_id: uuid.UUID,
+    svc: ServicesDep,
+    household_id: uuid.UUID,
     include_former: Annotated[bool, Query(description="Also members who left or died")] = False,
 ) -> list[MemberPublic]:
     """The household's members, in the order they were recorded."""
@@ -85,8 +103,13 @@ async def list_household_members(
 
 
 @router.post("/{household_id}/members", status_code=201, responses=WRITE_ERRORS)
-async def add_member(svc: ServicesDep, household_id: uuid.UUID, body: MemberCreate,
-                     key: RequestKeyDep, response: Response) -> MemberPublic:
+async def add_member(
+    svc: ServicesDep,
+    household_id: uuid.UUID,
+    body: MemberCreate,
+    key: RequestKeyDep,
+    response: Response,
+) -> MemberPublic:
     """Add a person to the household (a birth, a marriage, a move in). A personal ID held by
     another active person is refused with `duplicate_personal_id`, naming that record."""
     member = await svc.members.create(household_id, body, key)
@@ -96,8 +119,13 @@ async def add_member(svc: ServicesDep, household_id: uuid.UUID, body: MemberCrea
 
 
 @router.post("/{household_id}/head", responses=WRITE_ERRORS)
-async def change_head(svc: ServicesDep, household_id: uuid.UUID, body: HeadChange,
-                      key: RequestKeyDep, response: Response) -> HouseholdPublic:
+async def change_head(
+    svc: ServicesDep,
+    household_id: uuid.UUID,
+    body: HeadChange,
+    key: RequestKeyDep,
+    response: Response,
+) -> HouseholdPublic:
     """Make an active member the head of the household; the former head stays a member."""
     household = await svc.members.change_head(household_id, body, key)
     etag(response, household.version)
@@ -105,7 +133,8 @@ async def change_head(svc: ServicesDep, household_id: uuid.UUID, body: HeadChang
 
 
 @router.get("/{household_id}/membership-events")
-async def membership_history(svc: ServicesDep, household_id: uuid.UUID
-                             ) -> list[MembershipEventPublic]:
+async def membership_history(
+    svc: ServicesDep, household_id: uuid.UUID
+) -> list[MembershipEventPublic]:
     """Joins, departures, deaths and head changes, oldest first."""
     return await svc.members.history(household_id)

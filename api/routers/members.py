@@ -19,8 +19,13 @@ async def get_member(svc: ServicesDep, member_id: uuid.UUID, response: Response)
 
 
 @router.patch("/{member_id}", responses=WRITE_ERRORS)
-async def update_member(svc: ServicesDep, member_id: uuid.UUID, body: MemberUpdate,
-                        if_match: IfMatchDep, response: Response) -> MemberPublic:
+async def update_member(
+    svc: ServicesDep,
+    member_id: uuid.UUID,
+    body: MemberUpdate,
+    if_match: IfMatchDep,
+    response: Response,
+) -> MemberPublic:
     """Change some of a member's facts (conditional on `If-Match` or `version`)."""
     member = await svc.members.update(member_id, body, if_match)
     etag(response, member.version)
@@ -28,8 +33,13 @@ async def update_member(svc: ServicesDep, member_id: uuid.UUID, body: MemberUpda
 
 
 @router.post("/{member_id}/leave", responses=WRITE_ERRORS)
-async def leave_household(svc: ServicesDep, member_id: uuid.UUID, body: MemberLeave,
-                          key: RequestKeyDep, response: Response) -> MemberPublic:
+async def leave_household(
+    svc: ServicesDep,
+    member_id: uuid.UUID,
+    body: MemberLeave,
+    key: RequestKeyDep,
+    response: Response,
+) -> MemberPublic:
     """Record that the member moved out or died. The member stays in the household's
     history; a head who leaves leaves the household without a head until one is named."""
     member = await svc.members.leave(member_id, body, key)
@@ -38,8 +48,7 @@ async def leave_household(svc: ServicesDep, member_id: uuid.UUID, body: MemberLe
 
 
 @router.delete("/{member_id}", status_code=204, responses=WRITE_ERRORS)
-async def delete_member(svc: ServicesDep, member_id: uuid.UUID, if_match: IfMatchDep
-                        ) -> Response:
+async def delete_member(svc: ServicesDep, member_id: uuid.UUID, if_match: IfMatchDep) -> Response:
     """Remove a member recorded in error. Departures and deaths are `leave`, not delete."""
     await svc.members.delete(member_id, if_match)
     return Response(status_code=204)

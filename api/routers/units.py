@@ -11,16 +11,22 @@ from api.routers.common import ERRORS, After, Limit
 router = APIRouter(prefix="/api/v1/units", tags=["administrative units"], responses=ERRORS)
 
 Code = Annotated[str, Path(max_length=16, description="Official code (villages: demo code)")]
-AsOf = Annotated[date | None, Query(description="The hierarchy as it stood on this day (default today)")]
+AsOf = Annotated[
+    date | None, Query(description="The hierarchy as it stood on this day (default today)")
+]
 
 
 @router.get("", response_model=Page[UnitPublic])
 async def list_units(
-    svc: ServicesDep, after: After = None, limit: Limit = 50,
+    svc: ServicesDep,
+    after: After = None,
+    limit: Limit = 50,
     level: Annotated[UnitLevel | None, Query()] = None,
     as_of: Annotated[date | None, Query(description="Only units that existed on this day")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=120,
-                                   description="Name, with or without diacritics")] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=120, description="Name, with or without diacritics"),
+    ] = None,
 ) -> Page[UnitPublic]:
     """Administrative units ordered by code, including those that no longer exist."""
     return await svc.units.find(level=level, as_of=as_of, q=q, after=after, limit=limit)

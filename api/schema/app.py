@@ -13,8 +13,9 @@ from api.schema.mutations import Mutation
 from api.schema.queries import Query
 
 schema = strawberry.Schema(
-    query=Query, mutation=Mutation,
-    extensions=[ErrorCodes, ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+    query=Query,
+    mutation=Mutation,
+    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
 
 
@@ -23,5 +24,6 @@ async def get_context(services: Annotated[Services, Depends(get_services)]) -> C
 
 
 def graphql_router(ide: bool) -> GraphQLRouter[Context, None]:
-    return GraphQLRouter(schema, context_getter=get_context,
-                         graphql_ide="graphiql" if ide else None)
+    return GraphQLRouter(
+        schema, context_getter=get_context, graphql_ide="graphiql" if ide else None
+    )

@@ -17,8 +17,7 @@ class Context(BaseContext):
         super().__init__()
         self.services = services
         self.units = DataLoader[str, UnitPublic | None](load_fn=self._units)
-        self.households = DataLoader[uuid.UUID, HouseholdPublic | None](
-            load_fn=self._households)
+        self.households = DataLoader[uuid.UUID, HouseholdPublic | None](load_fn=self._households)
         self.members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._members)
         self.all_members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._all_members)
 

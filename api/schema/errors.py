@@ -15,17 +15,24 @@ log = logging.getLogger("api")
 
 def validation_problems(exc: ValidationError, prefix: str) -> list[dict[str, Any]]:
     return [
-        {"path": ".".join(str(p) for p in (prefix, *err["loc"])), "message": err["msg"],
-         "code": err["type"]}
+        {
+            "path": ".".join(str(p) for p in (prefix, *err["loc"])),
+            "message": err["msg"],
+            "code": err["type"],
+        }
         for err in exc.errors()
     ]
 
 
 def _extensions(original: BaseException | None) -> dict[str, Any] | None:
     if isinstance(original, ValidationFailed):
-        return {"code": original.code, "errors": [
-            {"path": p.path, "message": p.message, "code": p.code} for p in original.problems
-        ], **original.extra}
+        return {
+            "code": original.code,
+            "errors": [
+                {"path": p.path, "message": p.message, "code": p.code} for p in original.problems
+            ],
+            **original.extra,
+        }
     if isinstance(original, DomainError):
         return {"code": original.code, **original.extra}
     if isinstance(original, ValidationError):
@@ -41,7 +48,7 @@ class ErrorCodes(SchemaExtension):
         if result is None or not errors:
             return
         request_id = _request_id(self.execution_context.context)
-        result.errors = [self._convert(err, request_id) for err in errors]  # type: ignore[union-attr]
+        result.errors = [self._convert(err, request_id) for err in errors]
 
     @staticmethod
     def _convert(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -52,16 +59,22 @@ class ErrorCodes(SchemaExtension):
             return error
         ext = _extensions(original)
         if ext is not None:
-            message = (original.detail if isinstance(original, DomainError)
-                       else "Validation failed")
-            return GraphQLError(message, nodes=error.nodes, source=error.source,
-                                positions=error.positions, path=error.path,
-                                extensions={**ext, "request_id": request_id})
-        log.error("unexpected error in GraphQL (request_id=%s)", request_id,
-                  exc_info=original)
+            message = original.detail if isinstance(original, DomainError) else "Validation failed"
+            return GraphQLError(
+                message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={**ext, "request_id": request_id},
+            )
+        log.error("unexpected error in GraphQL (request_id=%s)", request_id, exc_info=original)
         return GraphQLError(
             "An unexpected error occurred; quote the request id when reporting it.",
-            nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
             extensions={"code": "internal_error", "request_id": request_id},
         )
 

@@ -45,10 +45,12 @@ def _patch_input(model: type[BaseModel], name: str) -> Any:
     namespace: dict[str, Any] = {"__annotations__": annotations}
     for field_name, info in model.model_fields.items():
         annotations[field_name] = info.annotation
-        namespace[field_name] = strawberry.field(default=strawberry.UNSET,
-                                                 description=info.description)
-    return strawberry.input(type(name, (), namespace),
-                            description=f"Fields to change; {model.__name__} validates them")
+        namespace[field_name] = strawberry.field(
+            default=strawberry.UNSET, description=info.description
+        )
+    return strawberry.input(
+        type(name, (), namespace), description=f"Fields to change; {model.__name__} validates them"
+    )
 
 
 HouseholdPatch = _patch_input(HouseholdUpdate, "HouseholdPatch")

@@ -20,58 +20,73 @@ from api.schema.types import Deleted, Household, Info, Member
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Register a household; `idempotencyKey` makes retries safe")
-    async def create_household(self, info: Info, input: HouseholdInput,  # noqa: A002
-                               idempotency_key: str | None = None) -> Household:
+    async def create_household(
+        self, info: Info, input: HouseholdInput, idempotency_key: str | None = None
+    ) -> Household:
         data = to_model(HouseholdCreate, input)
         key = request_key(idempotency_key, "createHousehold", data)
         return Household.from_pydantic(await info.context.services.households.create(data, key))
 
     @strawberry.mutation(description="Change fields; `input.version` refuses stale changes")
-    async def update_household(self, info: Info, id: uuid.UUID,  # noqa: A002
-                               input: HouseholdPatch) -> Household:  # noqa: A002
+    async def update_household(self, info: Info, id: uuid.UUID, input: HouseholdPatch) -> Household:
         data = to_model(HouseholdUpdate, input)
         return Household.from_pydantic(await info.context.services.households.update(id, data))
 
     @strawberry.mutation
-    async def delete_household(self, info: Info, id: uuid.UUID,  # noqa: A002
-                               expected_version: int | None = None) -> Deleted:
+    async def delete_household(
+        self, info: Info, id: uuid.UUID, expected_version: int | None = None
+    ) -> Deleted:
         await info.context.services.households.delete(id, expected_version)
         return Deleted(id=id)
 
     @strawberry.mutation
-    async def add_member(self, info: Info, household_id: uuid.UUID, input: MemberInput,  # noqa: A002
-                         idempotency_key: str | None = None) -> Member:
+    async def add_member(
+        self,
+        info: Info,
+        household_id: uuid.UUID,
+        input: MemberInput,
+        idempotency_key: str | None = None,
+    ) -> Member:
         data = to_model(MemberCreate, input)
         key = request_key(idempotency_key, f"addMember {household_id}", data)
         return Member.from_pydantic(
-            await info.context.services.members.create(household_id, data, key))
+            await info.context.services.members.create(household_id, data, key)
+        )
 
     @strawberry.mutation
-    async def update_member(self, info: Info, id: uuid.UUID,  # noqa: A002
-                            input: MemberPatch) -> Member:  # noqa: A002
+    async def update_member(self, info: Info, id: uuid.UUID, input: MemberPatch) -> Member:
         data = to_model(MemberUpdate, input)
         return Member.from_pydantic(await info.context.services.members.update(id, data))
 
     @strawberry.mutation(description="The member moved out or died")
-    async def leave_household(self, info: Info, member_id: uuid.UUID,
-                              input: MemberLeaveInput,  # noqa: A002
-                              idempotency_key: str | None = None) -> Member:
+    async def leave_household(
+        self,
+        info: Info,
+        member_id: uuid.UUID,
+        input: MemberLeaveInput,
+        idempotency_key: str | None = None,
+    ) -> Member:
         data = to_model(MemberLeave, input)
         key = request_key(idempotency_key, f"leaveHousehold {member_id}", data)
-        return Member.from_pydantic(await info.context.services.members.leave(member_id, data,
-                                                                              key))
+        return Member.from_pydantic(await info.context.services.members.leave(member_id, data, key))
 
     @strawberry.mutation
-    async def change_head(self, info: Info, household_id: uuid.UUID,
-                          input: HeadChangeInput,  # noqa: A002
-                          idempotency_key: str | None = None) -> Household:
+    async def change_head(
+        self,
+        info: Info,
+        household_id: uuid.UUID,
+        input: HeadChangeInput,
+        idempotency_key: str | None = None,
+    ) -> Household:
         data = to_model(HeadChange, input)
         key = request_key(idempotency_key, f"changeHead {household_id}", data)
         return Household.from_pydantic(
-            await info.context.services.members.change_head(household_id, data, key))
+            await info.context.services.members.change_head(household_id, data, key)
+        )
 
     @strawberry.mutation(description="Remove a member recorded in error")
-    async def delete_member(self, info: Info, id: uuid.UUID,  # noqa: A002
-                            expected_version: int | None = None) -> Deleted:
+    async def delete_member(
+        self, info: Info, id: uuid.UUID, expected_version: int | None = None
+    ) -> Deleted:
         await info.context.services.members.delete(id, expected_version)
         return Deleted(id=id)

@@ -31,11 +31,18 @@ def _first(first: int) -> int:
 @strawberry.type
 class Query:
     @strawberry.field(description="Administrative units ordered by code")
-    async def units(self, info: Info, level: UnitLevel | None = None, as_of: date | None = None,
-                    q: str | None = None, first: int = 50, after: str | None = None
-                    ) -> Connection[Unit]:
+    async def units(
+        self,
+        info: Info,
+        level: UnitLevel | None = None,
+        as_of: date | None = None,
+        q: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[Unit]:
         page = await info.context.services.units.find(
-            level=level, as_of=as_of, q=q, after=after, limit=_first(first))
+            level=level, as_of=as_of, q=q, after=after, limit=_first(first)
+        )
         return unit_connection(page)
 
     @strawberry.field
@@ -43,29 +50,37 @@ class Query:
         return Unit.from_pydantic(await info.context.services.units.detail(code))
 
     @strawberry.field(description="The unit and everything under it on `asOf`, top-down")
-    async def unit_subtree(self, info: Info, code: str, as_of: date | None = None
-                           ) -> list[Unit]:
+    async def unit_subtree(self, info: Info, code: str, as_of: date | None = None) -> list[Unit]:
         units = await info.context.services.units.subtree(code, as_of)
         return [Unit.from_pydantic(u) for u in units]
 
     @strawberry.field(description="Live households, oldest first")
-    async def households(self, info: Info, filter: HouseholdFilterInput | None = None,  # noqa: A002
-                         first: int = 50, after: str | None = None) -> Connection[Household]:
+    async def households(
+        self,
+        info: Info,
+        filter: HouseholdFilterInput | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[Household]:
         flt = to_model(HouseholdFilter, filter) if filter is not None else HouseholdFilter()
         page = await info.context.services.households.find(flt, after, _first(first))
         return household_connection(page)
 
     @strawberry.field
-    async def household(self, info: Info, id: uuid.UUID) -> Household:  # noqa: A002
+    async def household(self, info: Info, id: uuid.UUID) -> Household:
         return Household.from_pydantic(await info.context.services.households.get(id))
 
     @strawberry.field
-    async def member(self, info: Info, id: uuid.UUID) -> Member:  # noqa: A002
+    async def member(self, info: Info, id: uuid.UUID) -> Member:
         return Member.from_pydantic(await info.context.services.members.get(id))
 
     @strawberry.field(description="Committed writes in commit order, after `after`")
-    async def changes(self, info: Info, after: str | None = None, first: int = 100
-                      ) -> ChangeFeedPage:
+    async def changes(
+        self, info: Info, after: str | None = None, first: int = 100
+    ) -> ChangeFeedPage:
         page = await info.context.services.changes.page(after, _first(first))
-        return ChangeFeedPage(items=[Change.from_pydantic(c) for c in page.items],
-                              next_cursor=page.next_cursor, has_more=page.has_more)
+        return ChangeFeedPage(
+            items=[Change.from_pydantic(c) for c in page.items],
+            next_cursor=page.next_cursor,
+            has_more=page.has_more,
+        )

@@ -41,19 +41,25 @@ class Connection(Generic[N]):
 @spyd.type(model=UnitPublic, all_fields=True, description="An administrative unit")
 class Unit:
     @strawberry.field(description="The current (or last) parent")
-    async def parent(self, info: Info) -> Annotated["Unit", strawberry.lazy("api.schema.types")] | None:
+    async def parent(
+        self, info: Info
+    ) -> Annotated["Unit", strawberry.lazy("api.schema.types")] | None:
         if self.parent_code is None:
             return None
         found = await info.context.units.load(self.parent_code)
         return None if found is None else Unit.from_pydantic(found)
 
     @strawberry.field(description="Units directly under this one on `asOf` (default today)")
-    async def children(self, info: Info, as_of: date | None = None) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
+    async def children(
+        self, info: Info, as_of: date | None = None
+    ) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
         units = await info.context.services.units.children(self.code, as_of)
         return [Unit.from_pydantic(u) for u in units]
 
     @strawberry.field(description="Units holding this unit's territory on `asOf`")
-    async def successors(self, info: Info, as_of: date | None = None) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
+    async def successors(
+        self, info: Info, as_of: date | None = None
+    ) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
         units = await info.context.services.units.successors(self.code, as_of)
         return [Unit.from_pydantic(u) for u in units]
 
@@ -66,7 +72,9 @@ class MembershipEvent:
 @spyd.type(model=MemberPublic, all_fields=True, description="A person in a household")
 class Member:
     @strawberry.field
-    async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("api.schema.types")] | None:
+    async def household(
+        self, info: Info
+    ) -> Annotated["Household", strawberry.lazy("api.schema.types")] | None:
         found = await info.context.households.load(self.household_id)
         return None if found is None else Household.from_pydantic(found)
 
@@ -116,15 +124,19 @@ class Deleted:
 
 def unit_connection(page: Page[UnitPublic]) -> Connection[Unit]:
     return Connection(
-        edges=[Edge(cursor=c, node=Unit.from_pydantic(u))
-               for u, c in zip(page.items, page.cursors(), strict=True)],
+        edges=[
+            Edge(cursor=c, node=Unit.from_pydantic(u))
+            for u, c in zip(page.items, page.cursors(), strict=True)
+        ],
         page_info=PageInfo(has_next_page=page.has_more, end_cursor=page.next_cursor),
     )
 
 
 def household_connection(page: Page[HouseholdPublic]) -> Connection[Household]:
     return Connection(
-        edges=[Edge(cursor=c, node=Household.from_pydantic(h))
-               for h, c in zip(page.items, page.cursors(), strict=True)],
+        edges=[
+            Edge(cursor=c, node=Household.from_pydantic(h))
+            for h, c in zip(page.items, page.cursors(), strict=True)
+        ],
         page_info=PageInfo(has_next_page=page.has_more, end_cursor=page.next_cursor),
     )

@@ -3,12 +3,12 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 import api.domain.tables  # noqa: F401  (registers every table on the metadata)
 from api.config import get_settings
 from api.db import create_engine
 from api.domain.base import UTCDateTime
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -43,8 +43,12 @@ async def run_online() -> None:
 
 
 def run_offline() -> None:
-    context.configure(url=get_settings().database_url, target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=get_settings().database_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

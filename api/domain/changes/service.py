@@ -1,5 +1,6 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission, Principal
@@ -28,9 +29,9 @@ class ChangeFeed:
             if not isinstance(value, int) or value < 0:
                 raise InvalidCursor("cursor is not one this service issued")
             after_seq = value
-        stmt = select(ChangeLogEntry).where(ChangeLogEntry.seq > after_seq)  # type: ignore[arg-type]
-        stmt = access.scoped(stmt, self.principal, ChangeLogEntry.unit_path)
-        stmt = stmt.order_by(ChangeLogEntry.seq).limit(limit + 1)  # type: ignore[arg-type]
+        stmt = select(ChangeLogEntry).where(col(ChangeLogEntry.seq) > after_seq)
+        stmt = access.scoped(stmt, self.principal, col(ChangeLogEntry.unit_path))
+        stmt = stmt.order_by(col(ChangeLogEntry.seq)).limit(limit + 1)
         rows = list((await self.session.scalars(stmt)).all())
         has_more = len(rows) > limit
         rows = rows[:limit]
@@ -38,9 +39,15 @@ class ChangeFeed:
         return ChangePage(
             items=[
                 ChangePublic(
-                    seq=r.seq, entity_type=r.entity_type, entity_id=r.entity_id,
-                    operation=r.operation, version=r.version, unit_path=r.unit_path,
-                    actor=r.actor, occurred_at=r.occurred_at, changed_fields=sorted(r.diff),
+                    seq=r.seq,
+                    entity_type=r.entity_type,
+                    entity_id=r.entity_id,
+                    operation=r.operation,
+                    version=r.version,
+                    unit_path=r.unit_path,
+                    actor=r.actor,
+                    occurred_at=r.occurred_at,
+                    changed_fields=sorted(r.diff),
                 )
                 for r in rows
             ],

@@ -70,8 +70,9 @@ class DwellingFacts(SQLModel):
 
 
 class HouseholdFields(DwellingFacts):
-    village_code: str = Field(min_length=1, max_length=16, foreign_key="admin_unit.code",
-                              index=True)
+    village_code: str = Field(
+        min_length=1, max_length=16, foreign_key="admin_unit.code", index=True
+    )
     address: str = Field(min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=16, regex=PHONE_PATTERN)
 
@@ -134,11 +135,14 @@ class HouseholdPublic(HouseholdFields):
 
 class HouseholdFilter(SQLModel):
     unit: str | None = Field(
-        default=None, max_length=16,
+        default=None,
+        max_length=16,
         description="Code of an administrative unit: households in its subtree",
     )
     q: str | None = Field(
-        default=None, min_length=1, max_length=120,
+        default=None,
+        min_length=1,
+        max_length=120,
         description="A member's name (with or without diacritics) or personal ID",
     )
     status: list[PovertyStatus] | None = Field(default=None, description="Poverty status")

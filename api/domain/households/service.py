@@ -1,7 +1,8 @@
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
+from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
@@ -48,8 +49,9 @@ class HouseholdService:
     async def load(self, household_id: uuid.UUID, *, for_update: bool = False) -> Household:
         """A live household in the caller's scope; anything else is not found."""
         stmt = access.scoped(
-            select(Household).where(Household.id == household_id),  # type: ignore[arg-type]
-            self.principal, Household.unit_path,
+            select(Household).where(col(Household.id) == household_id),
+            self.principal,
+            col(Household.unit_path),
         )
         if for_update:
             stmt = stmt.with_for_update()
@@ -69,81 +71,97 @@ class HouseholdService:
             return {}
         stmt = access.scoped(
             select(Household).where(
-                Household.id.in_(wanted), Household.deleted_at.is_(None)  # type: ignore[attr-defined, union-attr]
+                col(Household.id).in_(wanted),
+                col(Household.deleted_at).is_(None),
             ),
-            self.principal, Household.unit_path,
+            self.principal,
+            col(Household.unit_path),
         )
         return {h.id: to_public(h) for h in (await self.session.scalars(stmt)).all()}
 
-    async def find(self, flt: HouseholdFilter, after: str | None, limit: int
-                   ) -> Page[HouseholdPublic]:
+    async def find(
+        self, flt: HouseholdFilter, after: str | None, limit: int
+    ) -> Page[HouseholdPublic]:
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
-        stmt = select(Household).where(Household.deleted_at.is_(None))  # type: ignore[union-attr]
-        stmt = access.scoped(stmt, self.principal, Household.unit_path)
+        stmt = select(Household).where(col(Household.deleted_at).is_(None))
+        stmt = access.scoped(stmt, self.principal, col(Household.unit_path))
         if flt.unit:
             stmt = stmt.where(await self._in_unit(flt.unit))
         if flt.status:
-            stmt = stmt.where(Household.poverty_status.in_(flt.status))  # type: ignore[union-attr]
+            stmt = stmt.where(col(Household.poverty_status).in_(flt.status))
         if flt.q:
-            stmt = stmt.where(exists().where(
-                Member.household_id == Household.id, Member.deleted_at.is_(None),  # type: ignore[union-attr]
-                member_matches(flt.q),
-            ))
-        stmt = after_position(stmt, CURSOR_KIND, after, Household.created_at, Household.id)
+            stmt = stmt.where(
+                exists().where(
+                    col(Member.household_id) == col(Household.id),
+                    col(Member.deleted_at).is_(None),
+                    member_matches(flt.q),
+                )
+            )
+        stmt = after_position(
+            stmt, CURSOR_KIND, after, col(Household.created_at), col(Household.id)
+        )
         rows = list((await self.session.scalars(stmt.limit(limit + 1))).all())
         has_more = len(rows) > limit
         rows = rows[:limit]
         return Page[HouseholdPublic].of(
             [to_public(r) for r in rows],
-            [position(CURSOR_KIND, r.created_at, r.id) for r in rows], has_more,
+            [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
+            has_more,
         )
 
-    async def _in_unit(self, code: str) -> object:
+    async def _in_unit(self, code: str) -> ColumnElement[bool]:
         unit = await self.units.get(code)
         if unit.valid_to is None:
-            return Household.unit_path.like(unit.path + "/%") | (  # type: ignore[attr-defined]
-                Household.unit_path == unit.path)
+            return col(Household.unit_path).like(unit.path + "/%") | (
+                col(Household.unit_path) == unit.path
+            )
         # A unit that no longer exists: the villages that were under it on its last day.
         villages = await self.units.descendant_codes(code, unit.valid_to)
-        return Household.village_code.in_(villages)  # type: ignore[attr-defined]
+        return col(Household.village_code).in_(villages)
 
-    async def create(self, data: HouseholdCreate, key: RequestKey | None = None
-                     ) -> HouseholdPublic:
+    async def create(self, data: HouseholdCreate, key: RequestKey | None = None) -> HouseholdPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
         return await self.uow.run_keyed(key, HouseholdPublic, 201, lambda: self._create(data))
 
     async def _create(self, data: HouseholdCreate) -> HouseholdPublic:
         village = await self.units.current_village(data.village_code)
         if not access.in_scope(self.principal, village.path):
-            raise ValidationFailed([FieldProblem("village_code", "outside your area",
-                                                 "out_of_scope")])
+            raise ValidationFailed(
+                [FieldProblem("village_code", "outside your area", "out_of_scope")]
+            )
         household_id = data.id or new_id()
         if await self.session.get(Household, household_id) is not None:
-            raise Conflict(f"a household with id {household_id} already exists",
-                           extra={"existing_id": str(household_id)})
+            raise Conflict(
+                f"a household with id {household_id} already exists",
+                extra={"existing_id": str(household_id)},
+            )
         row = Household.model_validate(
             data.model_dump(exclude={"id"}),
             update={"id": household_id, "unit_path": village.path},
         )
         self.session.add(row)
         await self.uow.flush()
-        self.uow.record(ENTITY, row.id, Operation.CREATE, row.version, row.unit_path,
-                        diff({}, snapshot(row)))
+        self.uow.record(
+            ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, snapshot(row))
+        )
         return to_public(row)
 
-    async def update(self, household_id: uuid.UUID, data: HouseholdUpdate,
-                     if_match: int | None = None) -> HouseholdPublic:
+    async def update(
+        self, household_id: uuid.UUID, data: HouseholdUpdate, if_match: int | None = None
+    ) -> HouseholdPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
         row = await self.load(household_id, for_update=True)
-        check_version(data.version if data.version is not None else if_match, row.version,
-                      "the household")
+        check_version(
+            data.version if data.version is not None else if_match, row.version, "the household"
+        )
         before = snapshot(row)
         changes = data.model_dump(exclude_unset=True, exclude={"version"})
         if "village_code" in changes and changes["village_code"] != row.village_code:
             village = await self.units.current_village(changes["village_code"])
             if not access.in_scope(self.principal, village.path):
-                raise ValidationFailed([FieldProblem("village_code", "outside your area",
-                                                     "out_of_scope")])
+                raise ValidationFailed(
+                    [FieldProblem("village_code", "outside your area", "out_of_scope")]
+                )
             row.unit_path = village.path
         for name, value in changes.items():
             setattr(row, name, value)
@@ -164,27 +182,41 @@ class HouseholdService:
         row.updated_at = utcnow()
 
     async def _move_members(self, row: Household) -> None:
-        members = (await self.session.scalars(
-            select(Member).where(Member.household_id == row.id,  # type: ignore[arg-type]
-                                 Member.deleted_at.is_(None))  # type: ignore[union-attr]
-        )).all()
+        members = (
+            await self.session.scalars(
+                select(Member).where(
+                    col(Member.household_id) == row.id,
+                    col(Member.deleted_at).is_(None),
+                )
+            )
+        ).all()
         for m in members:
             old_path = m.unit_path
             m.unit_path = row.unit_path
             m.version += 1
             m.updated_at = utcnow()
-            self.uow.record("member", m.id, Operation.UPDATE, m.version, m.unit_path,
-                            {"unit_path": [old_path, m.unit_path]})
+            self.uow.record(
+                "member",
+                m.id,
+                Operation.UPDATE,
+                m.version,
+                m.unit_path,
+                {"unit_path": [old_path, m.unit_path]},
+            )
 
     async def delete(self, household_id: uuid.UUID, if_match: int | None = None) -> None:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
         row = await self.load(household_id, for_update=True)
         check_version(if_match, row.version, "the household")
         now = utcnow()
-        members = (await self.session.scalars(
-            select(Member).where(Member.household_id == row.id,  # type: ignore[arg-type]
-                                 Member.deleted_at.is_(None))  # type: ignore[union-attr]
-        )).all()
+        members = (
+            await self.session.scalars(
+                select(Member).where(
+                    col(Member.household_id) == row.id,
+                    col(Member.deleted_at).is_(None),
+                )
+            )
+        ).all()
         for m in members:
             m.deleted_at, m.updated_at, m.version = now, now, m.version + 1
             self.uow.record("member", m.id, Operation.DELETE, m.version, m.unit_path)
@@ -199,8 +231,14 @@ class HouseholdService:
         before = row.head_member_id
         row.head_member_id = member_id
         self.bump(row)
-        self.uow.record(ENTITY, row.id, Operation.MEMBERSHIP, row.version, row.unit_path,
-                        {"head_member_id": [_s(before), _s(member_id)]})
+        self.uow.record(
+            ENTITY,
+            row.id,
+            Operation.MEMBERSHIP,
+            row.version,
+            row.unit_path,
+            {"head_member_id": [_s(before), _s(member_id)]},
+        )
 
 
 def _s(value: uuid.UUID | None) -> str | None:

@@ -2,6 +2,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
 
@@ -86,15 +87,25 @@ class PersonFacts(SQLModel):
     labour_capacity: bool | None = Field(default=None, description="Able to work")
 
 
+def _plausible_birth(value: date | None) -> date | None:
+    if value is not None and not date(1880, 1, 1) <= value <= date.today():
+        raise ValueError("must lie between 1880-01-01 and today")
+    return value
+
+
 class MemberFields(PersonFacts):
     full_name: str = Field(min_length=1, max_length=120)
     sex: Sex = Field(sa_type=String(8))
-    date_of_birth: date = Field(ge=date(1880, 1, 1))
+    date_of_birth: date
     personal_id: str | None = Field(
-        default=None, regex=PERSONAL_ID_PATTERN, max_length=12,
+        default=None,
+        regex=PERSONAL_ID_PATTERN,
+        max_length=12,
         description="12-digit personal identification number, or a legacy 9-digit ID",
     )
     relation_to_head: Relation = Field(sa_type=String(16))
+
+    _birth = field_validator("date_of_birth")(_plausible_birth)
 
 
 class Member(MemberFields, RecordMeta, table=True):
@@ -103,11 +114,15 @@ class Member(MemberFields, RecordMeta, table=True):
         Index("ix_member_personal_id", "personal_id"),
         Index("ix_member_keyset", "created_at", "id"),
         Index(
-            "uq_member_active_personal_id", "personal_id", unique=True,
-            sqlite_where=text("personal_id IS NOT NULL AND deleted_at IS NULL "
-                              "AND membership_status = 'active'"),
-            postgresql_where=text("personal_id IS NOT NULL AND deleted_at IS NULL "
-                                  "AND membership_status = 'active'"),
+            "uq_member_active_personal_id",
+            "personal_id",
+            unique=True,
+            sqlite_where=text(
+                "personal_id IS NOT NULL AND deleted_at IS NULL AND membership_status = 'active'"
+            ),
+            postgresql_where=text(
+                "personal_id IS NOT NULL AND deleted_at IS NULL AND membership_status = 'active'"
+            ),
         ),
     )
 
@@ -116,9 +131,7 @@ class Member(MemberFields, RecordMeta, table=True):
     unit_path: str = Field(max_length=200, index=True)
     name_lower: str = Field(max_length=120, index=True)
     name_folded: str = Field(max_length=120, index=True)
-    membership_status: MembershipStatus = Field(
-        default=MembershipStatus.ACTIVE, sa_type=String(16)
-    )
+    membership_status: MembershipStatus = Field(default=MembershipStatus.ACTIVE, sa_type=String(16))
     joined_on: date | None = None
     left_on: date | None = None
 
@@ -146,12 +159,14 @@ class MemberCreate(MemberFields):
 class MemberUpdate(PersonFacts):
     full_name: str | None = Field(default=None, min_length=1, max_length=120)
     sex: Sex | None = None
-    date_of_birth: date | None = Field(default=None, ge=date(1880, 1, 1))
+    date_of_birth: date | None = None
     personal_id: str | None = Field(default=None, regex=PERSONAL_ID_PATTERN, max_length=12)
     relation_to_head: Relation | None = Field(
         default=None, description="Use the household's head-change operation to pick a new head"
     )
     version: int | None = Field(default=None, ge=1)
+
+    _birth = field_validator("date_of_birth")(_plausible_birth)
 
 
 class MemberLeave(SQLModel):

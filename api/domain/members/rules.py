@@ -11,11 +11,16 @@ from api.domain.members.models import Sex
 
 # century/sex digit -> (first year of the century, sex)
 _CENTURY_SEX = {
-    0: (1900, Sex.MALE), 1: (1900, Sex.FEMALE),
-    2: (2000, Sex.MALE), 3: (2000, Sex.FEMALE),
-    4: (2100, Sex.MALE), 5: (2100, Sex.FEMALE),
-    6: (2200, Sex.MALE), 7: (2200, Sex.FEMALE),
-    8: (1800, Sex.MALE), 9: (1800, Sex.FEMALE),
+    0: (1900, Sex.MALE),
+    1: (1900, Sex.FEMALE),
+    2: (2000, Sex.MALE),
+    3: (2000, Sex.FEMALE),
+    4: (2100, Sex.MALE),
+    5: (2100, Sex.FEMALE),
+    6: (2200, Sex.MALE),
+    7: (2200, Sex.FEMALE),
+    8: (1800, Sex.MALE),
+    9: (1800, Sex.FEMALE),
 }
 
 

@@ -1,4 +1,5 @@
 from sqlalchemy import ColumnElement
+from sqlmodel import col
 
 from api.domain.members.models import Member
 from api.domain.text import folded_key, has_diacritics, like_pattern, lower_key
@@ -9,7 +10,7 @@ def member_matches(q: str) -> ColumnElement[bool]:
     a name typed without them matches any accented form."""
     text = q.strip()
     if text.isdigit():
-        return Member.personal_id == text  # type: ignore[return-value]
+        return col(Member.personal_id) == text
     if has_diacritics(text):
-        return Member.name_lower.like(like_pattern(lower_key(text)), escape="\\")  # type: ignore[attr-defined, no-any-return]
-    return Member.name_folded.like(like_pattern(folded_key(text)), escape="\\")  # type: ignore[attr-defined, no-any-return]
+        return col(Member.name_lower).like(like_pattern(lower_key(text)), escape="\\")
+    return col(Member.name_folded).like(like_pattern(folded_key(text)), escape="\\")

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
@@ -42,7 +43,8 @@ ENTITY = "member"
 
 def to_public(row: Member) -> MemberPublic:
     return MemberPublic.model_validate(
-        row, from_attributes=True,
+        row,
+        from_attributes=True,
         update={"warnings": personal_id_warnings(row.personal_id, row.date_of_birth, row.sex)},
     )
 
@@ -56,8 +58,9 @@ class MemberService:
 
     async def load(self, member_id: uuid.UUID, *, for_update: bool = False) -> Member:
         stmt = access.scoped(
-            select(Member).where(Member.id == member_id),  # type: ignore[arg-type]
-            self.principal, Member.unit_path,
+            select(Member).where(col(Member.id) == member_id),
+            self.principal,
+            col(Member.unit_path),
         )
         if for_update:
             stmt = stmt.with_for_update()
@@ -70,16 +73,18 @@ class MemberService:
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
         return to_public(await self.load(member_id))
 
-    async def of_household(self, household_id: uuid.UUID, *, include_former: bool = False
-                           ) -> list[MemberPublic]:
+    async def of_household(
+        self, household_id: uuid.UUID, *, include_former: bool = False
+    ) -> list[MemberPublic]:
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
         await self.households.load(household_id)
         return (await self.for_households([household_id], include_former=include_former))[
-            household_id]
+            household_id
+        ]
 
-    async def for_households(self, household_ids: Iterable[uuid.UUID], *,
-                             include_former: bool = False
-                             ) -> dict[uuid.UUID, list[MemberPublic]]:
+    async def for_households(
+        self, household_ids: Iterable[uuid.UUID], *, include_former: bool = False
+    ) -> dict[uuid.UUID, list[MemberPublic]]:
         """Members of many households in one query (the GraphQL loaders call this)."""
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
         ids = list(dict.fromkeys(household_ids))
@@ -87,19 +92,23 @@ class MemberService:
         if not ids:
             return result
         stmt = select(Member).where(
-            Member.household_id.in_(ids), Member.deleted_at.is_(None)  # type: ignore[attr-defined, union-attr]
+            col(Member.household_id).in_(ids),
+            col(Member.deleted_at).is_(None),
         )
         if not include_former:
-            stmt = stmt.where(Member.membership_status == MembershipStatus.ACTIVE)
-        stmt = access.scoped(stmt, self.principal, Member.unit_path).order_by(
-            Member.household_id, Member.created_at, Member.id  # type: ignore[arg-type]
+            stmt = stmt.where(col(Member.membership_status) == MembershipStatus.ACTIVE)
+        stmt = access.scoped(stmt, self.principal, col(Member.unit_path)).order_by(
+            col(Member.household_id),
+            col(Member.created_at),
+            col(Member.id),
         )
         for row in (await self.session.scalars(stmt)).all():
             result[row.household_id].append(to_public(row))
         return result
 
-    async def create(self, household_id: uuid.UUID, data: MemberCreate,
-                     key: RequestKey | None = None) -> MemberPublic:
+    async def create(
+        self, household_id: uuid.UUID, data: MemberCreate, key: RequestKey | None = None
+    ) -> MemberPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
         return await self.uow.run_keyed(
             key, MemberPublic, 201, lambda: self._create(household_id, data)
@@ -109,18 +118,25 @@ class MemberService:
         household = await self.households.load(household_id, for_update=True)
         member_id = data.id or new_id()
         if await self.session.get(Member, member_id) is not None:
-            raise Conflict(f"a member with id {member_id} already exists",
-                           extra={"existing_id": str(member_id)})
+            raise Conflict(
+                f"a member with id {member_id} already exists",
+                extra={"existing_id": str(member_id)},
+            )
         await self._check_personal_id(data.personal_id, None)
         if data.relation_to_head == Relation.HEAD and household.head_member_id is not None:
-            raise Conflict("the household already has a head; change the head instead",
-                           extra={"head_member_id": str(household.head_member_id)})
+            raise Conflict(
+                "the household already has a head; change the head instead",
+                extra={"head_member_id": str(household.head_member_id)},
+            )
         joined = data.joined_on or date.today()
         row = Member.model_validate(
             data.model_dump(exclude={"id", "joined_on"}),
             update={
-                "id": member_id, "household_id": household.id, "unit_path": household.unit_path,
-                "joined_on": joined, "name_lower": lower_key(data.full_name),
+                "id": member_id,
+                "household_id": household.id,
+                "unit_path": household.unit_path,
+                "joined_on": joined,
+                "name_lower": lower_key(data.full_name),
                 "name_folded": folded_key(data.full_name),
             },
         )
@@ -130,24 +146,34 @@ class MemberService:
         if row.relation_to_head == Relation.HEAD:
             self._event(household.id, row.id, MembershipEventKind.BECAME_HEAD, joined)
             await self.households.set_head(household, row.id)
-        self.uow.record(ENTITY, row.id, Operation.CREATE, row.version, row.unit_path,
-                        diff({}, _facts(row)))
+        self.uow.record(
+            ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, _facts(row))
+        )
         await self.uow.flush()
         return to_public(row)
 
-    async def update(self, member_id: uuid.UUID, data: MemberUpdate,
-                     if_match: int | None = None) -> MemberPublic:
+    async def update(
+        self, member_id: uuid.UUID, data: MemberUpdate, if_match: int | None = None
+    ) -> MemberPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
         row = await self.load(member_id, for_update=True)
-        check_version(data.version if data.version is not None else if_match, row.version,
-                      "the member")
+        check_version(
+            data.version if data.version is not None else if_match, row.version, "the member"
+        )
         changes = data.model_dump(exclude_unset=True, exclude={"version"})
         if "relation_to_head" in changes and (
-            (changes["relation_to_head"] == Relation.HEAD) != (row.relation_to_head == Relation.HEAD)
+            (changes["relation_to_head"] == Relation.HEAD)
+            != (row.relation_to_head == Relation.HEAD)
         ):
-            raise ValidationFailed([FieldProblem(
-                "relation_to_head", "use the household's head change to appoint or replace a head",
-                "head_change_required")])
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "relation_to_head",
+                        "use the household's head change to appoint or replace a head",
+                        "head_change_required",
+                    )
+                ]
+            )
         if changes.get("personal_id") and changes["personal_id"] != row.personal_id:
             await self._check_personal_id(changes["personal_id"], row.id)
         before = _facts(row)
@@ -163,12 +189,14 @@ class MemberService:
         await self.uow.commit()
         return to_public(row)
 
-    async def leave(self, member_id: uuid.UUID, data: MemberLeave,
-                    key: RequestKey | None = None) -> MemberPublic:
+    async def leave(
+        self, member_id: uuid.UUID, data: MemberLeave, key: RequestKey | None = None
+    ) -> MemberPublic:
         """A member leaves the household or dies; the record stays in its history."""
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
-        return await self.uow.run_keyed(key, MemberPublic, 200,
-                                        lambda: self._leave(member_id, data))
+        return await self.uow.run_keyed(
+            key, MemberPublic, 200, lambda: self._leave(member_id, data)
+        )
 
     async def _leave(self, member_id: uuid.UUID, data: MemberLeave) -> MemberPublic:
         row = await self.load(member_id, for_update=True)
@@ -189,31 +217,46 @@ class MemberService:
             self._event(household.id, row.id, MembershipEventKind.CEASED_HEAD, data.occurred_on)
             await self.households.set_head(household, None)
         await self.uow.flush()
-        self.uow.record(ENTITY, row.id, Operation.MEMBERSHIP, row.version, row.unit_path,
-                        diff(before, _facts(row)))
+        self.uow.record(
+            ENTITY,
+            row.id,
+            Operation.MEMBERSHIP,
+            row.version,
+            row.unit_path,
+            diff(before, _facts(row)),
+        )
         return to_public(row)
 
-    async def change_head(self, household_id: uuid.UUID, data: HeadChange,
-                          key: RequestKey | None = None) -> HouseholdPublic:
+    async def change_head(
+        self, household_id: uuid.UUID, data: HeadChange, key: RequestKey | None = None
+    ) -> HouseholdPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
-        return await self.uow.run_keyed(key, HouseholdPublic, 200,
-                                        lambda: self._change_head(household_id, data))
+        return await self.uow.run_keyed(
+            key, HouseholdPublic, 200, lambda: self._change_head(household_id, data)
+        )
 
     async def _change_head(self, household_id: uuid.UUID, data: HeadChange) -> HouseholdPublic:
         household = await self.households.load(household_id, for_update=True)
         check_version(data.version, household.version, "the household")
         new_head = await self.load(data.member_id, for_update=True)
         if new_head.household_id != household.id or (
-                new_head.membership_status != MembershipStatus.ACTIVE):
-            raise ValidationFailed([FieldProblem(
-                "member_id", "is not an active member of this household", "not_a_member")])
+            new_head.membership_status != MembershipStatus.ACTIVE
+        ):
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "member_id", "is not an active member of this household", "not_a_member"
+                    )
+                ]
+            )
         if household.head_member_id == new_head.id:
             return household_public(household)
         if household.head_member_id is not None:
             old_head = await self.load(household.head_member_id, for_update=True)
             self._set_relation(old_head, data.previous_head_relation)
-            self._event(household.id, old_head.id, MembershipEventKind.CEASED_HEAD,
-                        data.occurred_on)
+            self._event(
+                household.id, old_head.id, MembershipEventKind.CEASED_HEAD, data.occurred_on
+            )
         self._set_relation(new_head, Relation.HEAD)
         self._event(household.id, new_head.id, MembershipEventKind.BECAME_HEAD, data.occurred_on)
         await self.households.set_head(household, new_head.id)
@@ -237,52 +280,79 @@ class MemberService:
     async def history(self, household_id: uuid.UUID) -> list[MembershipEventPublic]:
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
         await self.households.load(household_id)
-        rows = (await self.session.scalars(
-            select(MembershipEvent).where(MembershipEvent.household_id == household_id)  # type: ignore[arg-type]
-            .order_by(MembershipEvent.occurred_on, MembershipEvent.recorded_at)  # type: ignore[arg-type]
-        )).all()
+        rows = (
+            await self.session.scalars(
+                select(MembershipEvent)
+                .where(col(MembershipEvent.household_id) == household_id)
+                .order_by(col(MembershipEvent.occurred_on), col(MembershipEvent.recorded_at))
+            )
+        ).all()
         return [MembershipEventPublic.model_validate(r, from_attributes=True) for r in rows]
 
     def _set_relation(self, row: Member, relation: Relation) -> None:
         before = row.relation_to_head
         row.relation_to_head = relation
         _bump(row)
-        self.uow.record(ENTITY, row.id, Operation.MEMBERSHIP, row.version, row.unit_path,
-                        {"relation_to_head": [before.value, relation.value]})
+        self.uow.record(
+            ENTITY,
+            row.id,
+            Operation.MEMBERSHIP,
+            row.version,
+            row.unit_path,
+            {"relation_to_head": [before.value, relation.value]},
+        )
 
-    def _event(self, household_id: uuid.UUID, member_id: uuid.UUID, kind: MembershipEventKind,
-               occurred_on: date, note: str | None = None) -> None:
-        self.session.add(MembershipEvent(
-            id=new_id(), household_id=household_id, member_id=member_id, kind=kind,
-            occurred_on=occurred_on, note=note, actor=self.principal.subject,
-        ))
+    def _event(
+        self,
+        household_id: uuid.UUID,
+        member_id: uuid.UUID,
+        kind: MembershipEventKind,
+        occurred_on: date,
+        note: str | None = None,
+    ) -> None:
+        self.session.add(
+            MembershipEvent(
+                id=new_id(),
+                household_id=household_id,
+                member_id=member_id,
+                kind=kind,
+                occurred_on=occurred_on,
+                note=note,
+                actor=self.principal.subject,
+            )
+        )
 
     async def _check_personal_id(self, personal_id: str | None, own_id: uuid.UUID | None) -> None:
         if personal_id is None:
             return
-        stmt = select(Member.id, Member.household_id).where(
-            Member.personal_id == personal_id, Member.deleted_at.is_(None),  # type: ignore[union-attr]
-            Member.membership_status == MembershipStatus.ACTIVE,
+        stmt = select(col(Member.id), col(Member.household_id)).where(
+            col(Member.personal_id) == personal_id,
+            col(Member.deleted_at).is_(None),
+            col(Member.membership_status) == MembershipStatus.ACTIVE,
         )
         if own_id is not None:
-            stmt = stmt.where(Member.id != own_id)  # type: ignore[arg-type]
+            stmt = stmt.where(col(Member.id) != own_id)
         found = (await self.session.execute(stmt)).first()
         if found is not None:
             member_id, household_id = found
             raise DuplicatePersonalId(
                 f"personal ID {personal_id} belongs to active member {member_id}",
-                extra={"existing_member_id": str(member_id),
-                       "existing_household_id": str(household_id)},
+                extra={
+                    "existing_member_id": str(member_id),
+                    "existing_household_id": str(household_id),
+                },
             )
 
 
 def _facts(row: Member) -> dict[str, object]:
-    return snapshot(row, frozenset({"version", "created_at", "updated_at", "deleted_at",
-                                    "name_lower", "name_folded"}))
+    return snapshot(
+        row,
+        frozenset(
+            {"version", "created_at", "updated_at", "deleted_at", "name_lower", "name_folded"}
+        ),
+    )
 
 
 def _bump(row: Member) -> None:
     row.version += 1
     row.updated_at = utcnow()
-
-

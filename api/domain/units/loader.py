@@ -93,18 +93,36 @@ def _rows(data: UnitFile) -> list[AdminUnit]:
         urban = None
         if u.level in (UnitLevel.COMMUNE, UnitLevel.VILLAGE):
             urban = u.unit_type in URBAN_TYPES
-        rows.append(AdminUnit.model_validate(
-            u.model_dump(exclude={"parents"}),
-            update={
-                "parent_code": _latest_parent(u), "path": path_of(u.code), "urban": urban,
-                "name_lower": lower_key(u.name), "name_folded": folded_key(u.name),
-            },
-        ))
+        rows.append(
+            AdminUnit.model_validate(
+                u.model_dump(exclude={"parents"}),
+                update={
+                    "parent_code": _latest_parent(u),
+                    "path": path_of(u.code),
+                    "urban": urban,
+                    "name_lower": lower_key(u.name),
+                    "name_folded": folded_key(u.name),
+                },
+            )
+        )
     return rows
 
 
-_UNIT_FIELDS = ("name", "level", "unit_type", "valid_from", "valid_to", "confirmed", "demo",
-                "note", "parent_code", "path", "urban", "name_lower", "name_folded")
+_UNIT_FIELDS = (
+    "name",
+    "level",
+    "unit_type",
+    "valid_from",
+    "valid_to",
+    "confirmed",
+    "demo",
+    "note",
+    "parent_code",
+    "path",
+    "urban",
+    "name_lower",
+    "name_folded",
+)
 
 
 async def load_units(uow: UnitOfWork, data: UnitFile) -> LoadReport:
@@ -120,12 +138,21 @@ async def load_units(uow: UnitOfWork, data: UnitFile) -> LoadReport:
         if current is None:
             session.add(row)
             await session.flush()
-            uow.record("admin_unit", row.code, Operation.CREATE, 1, row.path,
-                       {f: [None, _plain(getattr(row, f))] for f in _UNIT_FIELDS})
+            uow.record(
+                "admin_unit",
+                row.code,
+                Operation.CREATE,
+                1,
+                row.path,
+                {f: [None, _plain(getattr(row, f))] for f in _UNIT_FIELDS},
+            )
             report.created += 1
             continue
-        diff = {f: [_plain(getattr(current, f)), _plain(getattr(row, f))]
-                for f in _UNIT_FIELDS if getattr(current, f) != getattr(row, f)}
+        diff = {
+            f: [_plain(getattr(current, f)), _plain(getattr(row, f))]
+            for f in _UNIT_FIELDS
+            if getattr(current, f) != getattr(row, f)
+        }
         if diff:
             for f in diff:
                 setattr(current, f, getattr(row, f))
@@ -142,14 +169,22 @@ async def load_units(uow: UnitOfWork, data: UnitFile) -> LoadReport:
 
 async def _sync_parents(uow: UnitOfWork, data: UnitFile) -> None:
     session = uow.session
-    have = {(p.child_code, p.valid_from): p
-            for p in (await session.scalars(select(AdminUnitParent))).all()}
+    have = {
+        (p.child_code, p.valid_from): p
+        for p in (await session.scalars(select(AdminUnitParent))).all()
+    }
     want = {(u.code, p.valid_from): (u, p) for u in data.units for p in u.parents}
     for key, (_u, p) in want.items():
         row = have.get(key)
         if row is None:
-            session.add(AdminUnitParent(child_code=key[0], valid_from=p.valid_from,
-                                        parent_code=p.code, valid_to=p.valid_to))
+            session.add(
+                AdminUnitParent(
+                    child_code=key[0],
+                    valid_from=p.valid_from,
+                    parent_code=p.code,
+                    valid_to=p.valid_to,
+                )
+            )
         elif (row.parent_code, row.valid_to) != (p.code, p.valid_to):
             row.parent_code, row.valid_to = p.code, p.valid_to
     for key, row in have.items():
@@ -160,15 +195,22 @@ async def _sync_parents(uow: UnitOfWork, data: UnitFile) -> None:
 
 async def _sync_successions(uow: UnitOfWork, data: UnitFile) -> None:
     session = uow.session
-    have = {(s.predecessor_code, s.successor_code): s
-            for s in (await session.scalars(select(AdminUnitSuccession))).all()}
+    have = {
+        (s.predecessor_code, s.successor_code): s
+        for s in (await session.scalars(select(AdminUnitSuccession))).all()
+    }
     want = {(s.predecessor, s.successor): s for s in data.successions}
     for key, s in want.items():
         row = have.get(key)
         if row is None:
-            session.add(AdminUnitSuccession(predecessor_code=s.predecessor,
-                                            successor_code=s.successor,
-                                            effective=s.effective, kind=s.kind))
+            session.add(
+                AdminUnitSuccession(
+                    predecessor_code=s.predecessor,
+                    successor_code=s.successor,
+                    effective=s.effective,
+                    kind=s.kind,
+                )
+            )
         elif (row.effective, row.kind) != (s.effective, s.kind):
             row.effective, row.kind = s.effective, s.kind
     for key, row in have.items():

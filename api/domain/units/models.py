@@ -29,12 +29,18 @@ class UnitType(StrEnum):
 
 URBAN_TYPES = frozenset({UnitType.PHUONG, UnitType.THI_TRAN, UnitType.TO_DAN_PHO, UnitType.QUAN})
 LEVEL_OF_TYPE = {
-    UnitType.TINH: UnitLevel.PROVINCE, UnitType.THANH_PHO_TW: UnitLevel.PROVINCE,
-    UnitType.HUYEN: UnitLevel.DISTRICT, UnitType.THI_XA: UnitLevel.DISTRICT,
-    UnitType.THANH_PHO: UnitLevel.DISTRICT, UnitType.QUAN: UnitLevel.DISTRICT,
-    UnitType.XA: UnitLevel.COMMUNE, UnitType.PHUONG: UnitLevel.COMMUNE,
-    UnitType.THI_TRAN: UnitLevel.COMMUNE, UnitType.DAC_KHU: UnitLevel.COMMUNE,
-    UnitType.THON: UnitLevel.VILLAGE, UnitType.TO_DAN_PHO: UnitLevel.VILLAGE,
+    UnitType.TINH: UnitLevel.PROVINCE,
+    UnitType.THANH_PHO_TW: UnitLevel.PROVINCE,
+    UnitType.HUYEN: UnitLevel.DISTRICT,
+    UnitType.THI_XA: UnitLevel.DISTRICT,
+    UnitType.THANH_PHO: UnitLevel.DISTRICT,
+    UnitType.QUAN: UnitLevel.DISTRICT,
+    UnitType.XA: UnitLevel.COMMUNE,
+    UnitType.PHUONG: UnitLevel.COMMUNE,
+    UnitType.THI_TRAN: UnitLevel.COMMUNE,
+    UnitType.DAC_KHU: UnitLevel.COMMUNE,
+    UnitType.THON: UnitLevel.VILLAGE,
+    UnitType.TO_DAN_PHO: UnitLevel.VILLAGE,
 }
 
 

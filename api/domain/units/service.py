@@ -3,6 +3,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission, Principal
@@ -25,8 +26,8 @@ CURSOR_KIND = "unit"
 
 def _valid_on(model: type[AdminUnit] | type[AdminUnitParent], day: date) -> ColumnElement[bool]:
     return and_(
-        model.valid_from <= day,  # type: ignore[operator]
-        or_(model.valid_to.is_(None), model.valid_to >= day),  # type: ignore[union-attr, operator]
+        col(model.valid_from) <= day,
+        or_(col(model.valid_to).is_(None), col(model.valid_to) >= day),
     )
 
 
@@ -48,10 +49,13 @@ class UnitService:
 
     async def detail(self, code: str) -> UnitDetail:
         unit = await self.get(code)
-        parents = (await self.session.scalars(
-            select(AdminUnitParent).where(AdminUnitParent.child_code == code)
-            .order_by(AdminUnitParent.valid_from)  # type: ignore[arg-type]
-        )).all()
+        parents = (
+            await self.session.scalars(
+                select(AdminUnitParent)
+                .where(col(AdminUnitParent.child_code) == code)
+                .order_by(col(AdminUnitParent.valid_from))
+            )
+        ).all()
         return UnitDetail(
             **to_public(unit).model_dump(),
             parents=[UnitParentPeriod.model_validate(p, from_attributes=True) for p in parents],
@@ -61,46 +65,60 @@ class UnitService:
 
     async def _links(self, code: str, *, forward: bool) -> list[UnitLink]:
         s = AdminUnitSuccession
-        mine, other = (s.predecessor_code, s.successor_code) if forward else (
-            s.successor_code, s.predecessor_code)
-        rows = (await self.session.execute(
-            select(AdminUnit.code, AdminUnit.name, s.effective, s.kind)
-            .join(AdminUnit, AdminUnit.code == other)  # type: ignore[arg-type]
-            .where(mine == code)
-            .order_by(AdminUnit.code)  # type: ignore[arg-type]
-        )).all()
+        mine, other = (
+            (col(s.predecessor_code), col(s.successor_code))
+            if forward
+            else (col(s.successor_code), col(s.predecessor_code))
+        )
+        rows = (
+            await self.session.execute(
+                select(col(AdminUnit.code), col(AdminUnit.name), col(s.effective), col(s.kind))
+                .join(AdminUnit, col(AdminUnit.code) == other)
+                .where(mine == code)
+                .order_by(col(AdminUnit.code))
+            )
+        ).all()
         return [UnitLink(code=r[0], name=r[1], effective=r[2], kind=r[3]) for r in rows]
 
     async def find(
-        self, *, level: UnitLevel | None = None, as_of: date | None = None,
-        q: str | None = None, after: str | None = None, limit: int = 50,
+        self,
+        *,
+        level: UnitLevel | None = None,
+        as_of: date | None = None,
+        q: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
     ) -> Page[UnitPublic]:
         access.require(self.principal, Permission.UNITS_READ)
         stmt = select(AdminUnit)
         if level is not None:
-            stmt = stmt.where(AdminUnit.level == level)
+            stmt = stmt.where(col(AdminUnit.level) == level)
         if as_of is not None:
             stmt = stmt.where(_valid_on(AdminUnit, as_of))
         if q:
             stmt = stmt.where(_name_matches(q))
         if after:
             (last_code,) = decode_cursor(CURSOR_KIND, after, 1)
-            stmt = stmt.where(AdminUnit.code > str(last_code))  # type: ignore[arg-type]
-        stmt = stmt.order_by(AdminUnit.code).limit(limit + 1)  # type: ignore[arg-type]
+            stmt = stmt.where(col(AdminUnit.code) > str(last_code))
+        stmt = stmt.order_by(col(AdminUnit.code)).limit(limit + 1)
         rows = list((await self.session.scalars(stmt)).all())
         has_more = len(rows) > limit
         rows = rows[:limit]
-        return Page[UnitPublic].of([to_public(u) for u in rows],
-                                   [encode_cursor(CURSOR_KIND, [u.code]) for u in rows], has_more)
+        return Page[UnitPublic].of(
+            [to_public(u) for u in rows],
+            [encode_cursor(CURSOR_KIND, [u.code]) for u in rows],
+            has_more,
+        )
 
     async def children(self, code: str, as_of: date | None = None) -> list[UnitPublic]:
         await self.get(code)
         day = as_of or date.today()
         p = AdminUnitParent
         stmt = (
-            select(AdminUnit).join(p, p.child_code == AdminUnit.code)  # type: ignore[arg-type]
-            .where(p.parent_code == code, _valid_on(p, day), _valid_on(AdminUnit, day))
-            .order_by(AdminUnit.code)  # type: ignore[arg-type]
+            select(AdminUnit)
+            .join(p, col(p.child_code) == col(AdminUnit.code))
+            .where(col(p.parent_code) == code, _valid_on(p, day), _valid_on(AdminUnit, day))
+            .order_by(col(AdminUnit.code))
         )
         return [to_public(u) for u in (await self.session.scalars(stmt)).all()]
 
@@ -109,9 +127,9 @@ class UnitService:
         root = await self.get(code)
         day = as_of or date.today()
         codes = await self.descendant_codes(code, day)
-        units = (await self.session.scalars(
-            select(AdminUnit).where(AdminUnit.code.in_(codes))  # type: ignore[attr-defined]
-        )).all()
+        units = (
+            await self.session.scalars(select(AdminUnit).where(col(AdminUnit.code).in_(codes)))
+        ).all()
         order = {lvl: i for i, lvl in enumerate(UnitLevel)}
         ranked = sorted(units, key=lambda u: (order[u.level], u.code))
         return [to_public(root), *(to_public(u) for u in ranked)]
@@ -119,12 +137,13 @@ class UnitService:
     async def descendant_codes(self, code: str, day: date) -> list[str]:
         p = AdminUnitParent
         tree = (
-            select(p.child_code.label("code"))  # type: ignore[attr-defined]
-            .where(p.parent_code == code, _valid_on(p, day))
+            select(col(p.child_code).label("code"))
+            .where(col(p.parent_code) == code, _valid_on(p, day))
             .cte("tree", recursive=True)
         )
         tree = tree.union_all(
-            select(p.child_code).join(tree, p.parent_code == tree.c.code)  # type: ignore[arg-type]
+            select(col(p.child_code))
+            .join(tree, col(p.parent_code) == tree.c.code)
             .where(_valid_on(p, day))
         )
         return list((await self.session.scalars(select(tree.c.code))).all())
@@ -138,12 +157,16 @@ class UnitService:
         found: dict[str, AdminUnit] = {}
         frontier, seen = [code], {code}
         while frontier:
-            rows = (await self.session.scalars(
-                select(AdminUnit)
-                .join(AdminUnitSuccession,
-                      AdminUnitSuccession.successor_code == AdminUnit.code)  # type: ignore[arg-type]
-                .where(AdminUnitSuccession.predecessor_code.in_(frontier))  # type: ignore[attr-defined]
-            )).all()
+            rows = (
+                await self.session.scalars(
+                    select(AdminUnit)
+                    .join(
+                        AdminUnitSuccession,
+                        col(AdminUnitSuccession.successor_code) == col(AdminUnit.code),
+                    )
+                    .where(col(AdminUnitSuccession.predecessor_code).in_(frontier))
+                )
+            ).all()
             frontier = []
             for u in rows:
                 if u.code in seen:
@@ -159,27 +182,38 @@ class UnitService:
         wanted = set(codes)
         if not wanted:
             return {}
-        rows = (await self.session.scalars(
-            select(AdminUnit).where(AdminUnit.code.in_(wanted))  # type: ignore[attr-defined]
-        )).all()
+        rows = (
+            await self.session.scalars(select(AdminUnit).where(col(AdminUnit.code).in_(wanted)))
+        ).all()
         return {u.code: u for u in rows}
 
     async def current_village(self, code: str, field: str = "village_code") -> AdminUnit:
         """The village a household may be placed in today, or a validation problem on `field`."""
         unit = await self.session.get(AdminUnit, code)
         if unit is None:
-            raise ValidationFailed([FieldProblem(field, f"no administrative unit {code!r}",
-                                                 "unknown_unit")])
+            raise ValidationFailed(
+                [FieldProblem(field, f"no administrative unit {code!r}", "unknown_unit")]
+            )
         if unit.level != UnitLevel.VILLAGE:
-            raise ValidationFailed([FieldProblem(
-                field, f"{code!r} is a {unit.level.value}, not a village", "not_a_village")])
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        field, f"{code!r} is a {unit.level.value}, not a village", "not_a_village"
+                    )
+                ]
+            )
         if unit.valid_to is not None and unit.valid_to < date.today():
-            raise ValidationFailed([FieldProblem(
-                field, f"village {code!r} ceased to exist on {unit.valid_to}", "unit_ended")])
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        field, f"village {code!r} ceased to exist on {unit.valid_to}", "unit_ended"
+                    )
+                ]
+            )
         return unit
 
 
 def _name_matches(q: str) -> ColumnElement[bool]:
     if has_diacritics(q):
-        return AdminUnit.name_lower.like(like_pattern(lower_key(q)), escape="\\")  # type: ignore[attr-defined]
-    return AdminUnit.name_folded.like(like_pattern(folded_key(q)), escape="\\")  # type: ignore[attr-defined]
+        return col(AdminUnit.name_lower).like(like_pattern(lower_key(q)), escape="\\")
+    return col(AdminUnit.name_folded).like(like_pattern(folded_key(q)), escape="\\")
