@@ -2,9 +2,11 @@
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -68,3 +70,14 @@ def snapshot(record: SQLModel, exclude: frozenset[str] = BOOKKEEPING) -> dict[st
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def enum_type(enum_cls: type[StrEnum]) -> SAEnum:
+    """Enums are stored as their string values in a plain VARCHAR, portable and readable."""
+    return SAEnum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=max(len(m.value) for m in enum_cls),
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -2,8 +2,10 @@ from typing import Annotated
 
 import strawberry
 from fastapi import Depends
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
+from strawberry.types import ExecutionContext
 
 from api.deps import get_services
 from api.domain.services import Services
@@ -12,7 +14,15 @@ from api.schema.errors import ErrorCodes
 from api.schema.mutations import Mutation
 from api.schema.queries import Query
 
-schema = strawberry.Schema(
+
+class RegistrySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Client errors are answers, not incidents; ErrorCodes logs the unexpected ones."""
+
+
+schema = RegistrySchema(
     query=Query,
     mutation=Mutation,
     extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],

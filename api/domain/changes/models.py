@@ -3,10 +3,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, String
+from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import utc_field
+from api.domain.base import enum_type, utc_field
 
 
 class Operation(StrEnum):
@@ -31,7 +31,7 @@ class ChangeLogEntry(SQLModel, table=True):
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     entity_type: str = Field(max_length=32)
     entity_id: str = Field(max_length=64, index=True)
-    operation: Operation = Field(sa_type=String(16))
+    operation: Operation = Field(sa_type=enum_type(Operation))
     version: int
     unit_path: str = Field(max_length=200, index=True)
     actor: str = Field(max_length=120)

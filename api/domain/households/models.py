@@ -3,10 +3,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import RecordMeta
+from api.domain.base import RecordMeta, enum_type
 
 
 class Durability(StrEnum):
@@ -59,11 +59,11 @@ class DwellingFacts(SQLModel):
     """What the housing, water, sanitation and information indicators are computed from."""
 
     floor_area_m2: float | None = Field(default=None, ge=0, le=10_000)
-    wall_material: Durability | None = Field(default=None, sa_type=String(16))
-    column_material: Durability | None = Field(default=None, sa_type=String(16))
-    roof_material: Durability | None = Field(default=None, sa_type=String(16))
-    water_source: WaterSource | None = Field(default=None, sa_type=String(24))
-    latrine_type: LatrineType | None = Field(default=None, sa_type=String(24))
+    wall_material: Durability | None = Field(default=None, sa_type=enum_type(Durability))
+    column_material: Durability | None = Field(default=None, sa_type=enum_type(Durability))
+    roof_material: Durability | None = Field(default=None, sa_type=enum_type(Durability))
+    water_source: WaterSource | None = Field(default=None, sa_type=enum_type(WaterSource))
+    latrine_type: LatrineType | None = Field(default=None, sa_type=enum_type(LatrineType))
     uses_telecom: bool | None = Field(
         default=None, description="Some member uses telephone or internet services"
     )
@@ -74,7 +74,7 @@ class HouseholdFields(DwellingFacts):
         min_length=1, max_length=16, foreign_key="admin_unit.code", index=True
     )
     address: str = Field(min_length=1, max_length=300)
-    phone: str | None = Field(default=None, max_length=16, regex=PHONE_PATTERN)
+    phone: str | None = Field(default=None, max_length=16, schema_extra={"pattern": PHONE_PATTERN})
 
 
 class Household(HouseholdFields, RecordMeta, table=True):
@@ -84,7 +84,9 @@ class Household(HouseholdFields, RecordMeta, table=True):
     id: uuid.UUID = Field(primary_key=True)
     unit_path: str = Field(max_length=200, index=True)
     information_assets: list[str] = Field(default_factory=list, sa_type=JSON)
-    poverty_status: PovertyStatus | None = Field(default=None, sa_type=String(16), index=True)
+    poverty_status: PovertyStatus | None = Field(
+        default=None, sa_type=enum_type(PovertyStatus), index=True
+    )
     head_member_id: uuid.UUID | None = None
 
 
@@ -110,7 +112,7 @@ def _not_null(value: object) -> object:
 class HouseholdUpdate(DwellingFacts):
     village_code: str | None = Field(default=None, min_length=1, max_length=16)
     address: str | None = Field(default=None, min_length=1, max_length=300)
-    phone: str | None = Field(default=None, max_length=16, regex=PHONE_PATTERN)
+    phone: str | None = Field(default=None, max_length=16, schema_extra={"pattern": PHONE_PATTERN})
     information_assets: list[InformationAsset] | None = Field(default=None, max_length=5)
     version: int | None = Field(
         default=None, ge=1, description="The version this change is based on (or use If-Match)"

@@ -3,10 +3,10 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import field_validator
-from sqlalchemy import Index, String, text
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import RecordMeta, utc_field, utcnow
+from api.domain.base import RecordMeta, enum_type, utc_field, utcnow
 
 
 class Sex(StrEnum):
@@ -80,10 +80,10 @@ class PersonFacts(SQLModel):
 
     ethnicity: str | None = Field(default=None, min_length=1, max_length=50)
     attending_school: bool | None = None
-    education_level: EducationLevel | None = Field(default=None, sa_type=String(24))
-    employment: Employment | None = Field(default=None, sa_type=String(24))
+    education_level: EducationLevel | None = Field(default=None, sa_type=enum_type(EducationLevel))
+    employment: Employment | None = Field(default=None, sa_type=enum_type(Employment))
     health_insurance: bool | None = None
-    disability: Disability | None = Field(default=None, sa_type=String(16))
+    disability: Disability | None = Field(default=None, sa_type=enum_type(Disability))
     labour_capacity: bool | None = Field(default=None, description="Able to work")
 
 
@@ -95,15 +95,15 @@ def _plausible_birth(value: date | None) -> date | None:
 
 class MemberFields(PersonFacts):
     full_name: str = Field(min_length=1, max_length=120)
-    sex: Sex = Field(sa_type=String(8))
+    sex: Sex = Field(sa_type=enum_type(Sex))
     date_of_birth: date
     personal_id: str | None = Field(
         default=None,
-        regex=PERSONAL_ID_PATTERN,
+        schema_extra={"pattern": PERSONAL_ID_PATTERN},
         max_length=12,
         description="12-digit personal identification number, or a legacy 9-digit ID",
     )
-    relation_to_head: Relation = Field(sa_type=String(16))
+    relation_to_head: Relation = Field(sa_type=enum_type(Relation))
 
     _birth = field_validator("date_of_birth")(_plausible_birth)
 
@@ -131,7 +131,9 @@ class Member(MemberFields, RecordMeta, table=True):
     unit_path: str = Field(max_length=200, index=True)
     name_lower: str = Field(max_length=120, index=True)
     name_folded: str = Field(max_length=120, index=True)
-    membership_status: MembershipStatus = Field(default=MembershipStatus.ACTIVE, sa_type=String(16))
+    membership_status: MembershipStatus = Field(
+        default=MembershipStatus.ACTIVE, sa_type=enum_type(MembershipStatus)
+    )
     joined_on: date | None = None
     left_on: date | None = None
 
@@ -142,7 +144,7 @@ class MembershipEvent(SQLModel, table=True):
     id: uuid.UUID = Field(primary_key=True)
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     member_id: uuid.UUID = Field(foreign_key="member.id", index=True)
-    kind: MembershipEventKind = Field(sa_type=String(16))
+    kind: MembershipEventKind = Field(sa_type=enum_type(MembershipEventKind))
     occurred_on: date
     note: str | None = Field(default=None, max_length=500)
     actor: str = Field(max_length=120)
@@ -160,7 +162,9 @@ class MemberUpdate(PersonFacts):
     full_name: str | None = Field(default=None, min_length=1, max_length=120)
     sex: Sex | None = None
     date_of_birth: date | None = None
-    personal_id: str | None = Field(default=None, regex=PERSONAL_ID_PATTERN, max_length=12)
+    personal_id: str | None = Field(
+        default=None, schema_extra={"pattern": PERSONAL_ID_PATTERN}, max_length=12
+    )
     relation_to_head: Relation | None = Field(
         default=None, description="Use the household's head-change operation to pick a new head"
     )

@@ -4,6 +4,8 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
+from api.domain.base import enum_type
+
 
 class UnitLevel(StrEnum):
     PROVINCE = "province"
@@ -54,8 +56,8 @@ class SuccessionKind(StrEnum):
 class UnitBase(SQLModel):
     code: str = Field(min_length=1, max_length=16, description="Official code; villages: demo code")
     name: str = Field(min_length=1, max_length=120)
-    level: UnitLevel = Field(sa_type=String(16))
-    unit_type: UnitType = Field(sa_type=String(16))
+    level: UnitLevel = Field(sa_type=enum_type(UnitLevel))
+    unit_type: UnitType = Field(sa_type=enum_type(UnitType))
     valid_from: date
     valid_to: date | None = Field(default=None, description="Last day the unit existed")
     confirmed: bool = Field(default=True, description="Code and name confirmed from a source")
@@ -94,7 +96,7 @@ class AdminUnitSuccession(SQLModel, table=True):
     predecessor_code: str = Field(foreign_key="admin_unit.code", primary_key=True, max_length=16)
     successor_code: str = Field(foreign_key="admin_unit.code", primary_key=True, max_length=16)
     effective: date
-    kind: SuccessionKind = Field(sa_type=String(16))
+    kind: SuccessionKind = Field(sa_type=enum_type(SuccessionKind))
 
 
 class UnitPublic(UnitBase):

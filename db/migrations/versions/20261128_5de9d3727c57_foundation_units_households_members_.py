@@ -1,8 +1,8 @@
 """foundation units households members change log
 
-Revision ID: 4958b610cd0d
+Revision ID: 5de9d3727c57
 Revises: 
-Create Date: 2026-11-28 19:40:01.503846
+Create Date: 2026-11-28 19:51:27.928841
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '4958b610cd0d'
+revision: str = '5de9d3727c57'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -21,8 +21,8 @@ def upgrade() -> None:
     op.create_table('admin_unit',
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('level', sa.String(length=16), nullable=False),
-    sa.Column('unit_type', sa.String(length=16), nullable=False),
+    sa.Column('level', sa.Enum('province', 'district', 'commune', 'village', name='unitlevel', native_enum=False), nullable=False),
+    sa.Column('unit_type', sa.Enum('tinh', 'thanh_pho_tw', 'huyen', 'thi_xa', 'thanh_pho', 'quan', 'xa', 'phuong', 'thi_tran', 'dac_khu', 'thon', 'to_dan_pho', name='unittype', native_enum=False), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.Column('confirmed', sa.Boolean(), nullable=False),
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('entity_type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('entity_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('operation', sa.String(length=16), nullable=False),
+    sa.Column('operation', sa.Enum('create', 'update', 'delete', 'membership', name='operation', native_enum=False), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('unit_path', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
@@ -94,7 +94,7 @@ def upgrade() -> None:
     sa.Column('predecessor_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('successor_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('effective', sa.Date(), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.Enum('merge', 'split', 'rename', 'upgrade', name='successionkind', native_enum=False), nullable=False),
     sa.ForeignKeyConstraint(['predecessor_code'], ['admin_unit.code'], name=op.f('fk_admin_unit_succession_predecessor_code_admin_unit')),
     sa.ForeignKeyConstraint(['successor_code'], ['admin_unit.code'], name=op.f('fk_admin_unit_succession_successor_code_admin_unit')),
     sa.PrimaryKeyConstraint('predecessor_code', 'successor_code', name=op.f('pk_admin_unit_succession'))
@@ -105,11 +105,11 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('floor_area_m2', sa.Float(), nullable=True),
-    sa.Column('wall_material', sa.String(length=16), nullable=True),
-    sa.Column('column_material', sa.String(length=16), nullable=True),
-    sa.Column('roof_material', sa.String(length=16), nullable=True),
-    sa.Column('water_source', sa.String(length=24), nullable=True),
-    sa.Column('latrine_type', sa.String(length=24), nullable=True),
+    sa.Column('wall_material', sa.Enum('durable', 'non_durable', name='durability', native_enum=False), nullable=True),
+    sa.Column('column_material', sa.Enum('durable', 'non_durable', name='durability', native_enum=False), nullable=True),
+    sa.Column('roof_material', sa.Enum('durable', 'non_durable', name='durability', native_enum=False), nullable=True),
+    sa.Column('water_source', sa.Enum('piped', 'drilled_well', 'protected_dug_well', 'protected_spring', 'rainwater', 'bottled', 'unprotected_well', 'unprotected_spring', 'surface_water', 'other', name='watersource', native_enum=False), nullable=True),
+    sa.Column('latrine_type', sa.Enum('flush_septic', 'flush_sewer', 'double_vault', 'ventilated_pit', 'biogas', 'unhygienic', 'none', name='latrinetype', native_enum=False), nullable=True),
     sa.Column('uses_telecom', sa.Boolean(), nullable=True),
     sa.Column('village_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('unit_path', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('information_assets', sa.JSON(), nullable=False),
-    sa.Column('poverty_status', sa.String(length=16), nullable=True),
+    sa.Column('poverty_status', sa.Enum('poor', 'near_poor', 'average', 'not_poor', name='povertystatus', native_enum=False), nullable=True),
     sa.Column('head_member_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['village_code'], ['admin_unit.code'], name=op.f('fk_household_village_code_admin_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household'))
@@ -135,22 +135,22 @@ def upgrade() -> None:
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ethnicity', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('attending_school', sa.Boolean(), nullable=True),
-    sa.Column('education_level', sa.String(length=24), nullable=True),
-    sa.Column('employment', sa.String(length=24), nullable=True),
+    sa.Column('education_level', sa.Enum('none', 'primary', 'lower_secondary', 'upper_secondary', 'vocational', 'college_or_higher', name='educationlevel', native_enum=False), nullable=True),
+    sa.Column('employment', sa.Enum('wage_with_contract', 'wage_without_contract', 'self_employed', 'unemployed', 'not_in_labour_force', name='employment', native_enum=False), nullable=True),
     sa.Column('health_insurance', sa.Boolean(), nullable=True),
-    sa.Column('disability', sa.String(length=16), nullable=True),
+    sa.Column('disability', sa.Enum('none', 'mild', 'severe', 'very_severe', name='disability', native_enum=False), nullable=True),
     sa.Column('labour_capacity', sa.Boolean(), nullable=True),
     sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('sex', sa.String(length=8), nullable=False),
+    sa.Column('sex', sa.Enum('male', 'female', name='sex', native_enum=False), nullable=False),
     sa.Column('date_of_birth', sa.Date(), nullable=False),
     sa.Column('personal_id', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True),
-    sa.Column('relation_to_head', sa.String(length=16), nullable=False),
+    sa.Column('relation_to_head', sa.Enum('head', 'spouse', 'child', 'parent', 'grandchild', 'grandparent', 'sibling', 'child_in_law', 'other_relative', 'non_relative', name='relation', native_enum=False), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('household_id', sa.Uuid(), nullable=False),
     sa.Column('unit_path', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('name_lower', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('name_folded', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('membership_status', sa.String(length=16), nullable=False),
+    sa.Column('membership_status', sa.Enum('active', 'left', 'deceased', name='membershipstatus', native_enum=False), nullable=False),
     sa.Column('joined_on', sa.Date(), nullable=True),
     sa.Column('left_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_member_household_id_household')),
@@ -169,7 +169,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('household_id', sa.Uuid(), nullable=False),
     sa.Column('member_id', sa.Uuid(), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.Enum('joined', 'left', 'died', 'became_head', 'ceased_head', name='membershipeventkind', native_enum=False), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
