@@ -9,6 +9,9 @@ from api.domain.changes.models import ChangePublic
 from api.domain.households.models import HouseholdPublic
 from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.pagination import Page
+from api.domain.units.models import UnitLineage as UnitLineageModel
+from api.domain.units.models import UnitLink as UnitLinkModel
+from api.domain.units.models import UnitParentPeriod as UnitParentPeriodModel
 from api.domain.units.models import UnitPublic
 from api.schema.context import Context
 
@@ -38,6 +41,21 @@ class Connection(Generic[N]):
         return [e.node for e in self.edges]
 
 
+@spyd.type(model=UnitLinkModel, all_fields=True)
+class UnitLink:
+    pass
+
+
+@spyd.type(model=UnitParentPeriodModel, all_fields=True)
+class UnitParentPeriod:
+    pass
+
+
+@spyd.type(model=UnitLineageModel, all_fields=True)
+class UnitLineage:
+    pass
+
+
 @spyd.type(model=UnitPublic, all_fields=True, description="An administrative unit")
 class Unit:
     @strawberry.field(description="The current (or last) parent")
@@ -55,6 +73,10 @@ class Unit:
     ) -> list[Annotated["Unit", strawberry.lazy("api.schema.types")]]:
         units = await info.context.services.units.children(self.code, as_of)
         return [Unit.from_pydantic(u) for u in units]
+
+    @strawberry.field(description="Parents over time, predecessors and successors")
+    async def lineage(self, info: Info) -> UnitLineage:
+        return UnitLineage.from_pydantic(await info.context.services.units.lineage(self.code))
 
     @strawberry.field(description="Units holding this unit's territory on `asOf`")
     async def successors(

@@ -118,7 +118,11 @@ class UnitParentPeriod(SQLModel):
     valid_to: date | None
 
 
-class UnitDetail(UnitPublic):
-    parents: list[UnitParentPeriod]
-    predecessors: list[UnitLink]
-    successors: list[UnitLink]
+class UnitLineage(SQLModel):
+    parents: list[UnitParentPeriod] = Field(description="The unit's parent over time")
+    predecessors: list[UnitLink] = Field(description="Units merged or renamed into this one")
+    successors: list[UnitLink] = Field(description="Units this one was merged or renamed into")
+
+
+class UnitDetail(UnitPublic, UnitLineage):
+    pass

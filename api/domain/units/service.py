@@ -16,6 +16,7 @@ from api.domain.units.models import (
     AdminUnitSuccession,
     UnitDetail,
     UnitLevel,
+    UnitLineage,
     UnitLink,
     UnitParentPeriod,
     UnitPublic,
@@ -49,6 +50,10 @@ class UnitService:
 
     async def detail(self, code: str) -> UnitDetail:
         unit = await self.get(code)
+        lineage = await self.lineage(code)
+        return UnitDetail(**to_public(unit).model_dump(), **lineage.model_dump())
+
+    async def lineage(self, code: str) -> UnitLineage:
         parents = (
             await self.session.scalars(
                 select(AdminUnitParent)
@@ -56,8 +61,7 @@ class UnitService:
                 .order_by(col(AdminUnitParent.valid_from))
             )
         ).all()
-        return UnitDetail(
-            **to_public(unit).model_dump(),
+        return UnitLineage(
             parents=[UnitParentPeriod.model_validate(p, from_attributes=True) for p in parents],
             predecessors=await self._links(code, forward=False),
             successors=await self._links(code, forward=True),
