@@ -1,7 +1,9 @@
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_KEY_SECRET = "development-only-key-secret"  # noqa: S105 - refused in production
 
 
 class Settings(BaseSettings):
@@ -15,6 +17,27 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     graphql_ide: bool = True
+
+    environment: str = Field(default="development", pattern="^(development|test|production)$")
+    # Encrypts the token signing keys at rest. The development default is refused in production.
+    key_secret: SecretStr = SecretStr(DEV_KEY_SECRET)
+    token_issuer: str = "giamngheo-api"  # noqa: S105 - a name, not a secret
+    token_audience: str = "giamngheo"  # noqa: S105 - a name, not a secret
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=30, ge=1, le=90)
+    session_max_days: int = Field(default=90, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    login_slowdown_after: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _guard_secrets(self) -> "Settings":
+        if self.environment == "production" and (
+            self.key_secret.get_secret_value() == DEV_KEY_SECRET
+        ):
+            raise ValueError("KEY_SECRET must be set in production")
+        return self
 
 
 @lru_cache

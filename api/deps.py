@@ -2,19 +2,26 @@ import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
-from api.domain.access import SYSTEM, Principal
-from api.domain.errors import FieldProblem, ValidationFailed
+from api.domain.access import Principal
+from api.domain.errors import FieldProblem, Unauthorized, ValidationFailed
+from api.domain.identity.keys import KeyRing
+from api.domain.identity.service import AuthConfig, AuthService
+from api.domain.identity.throttle import ThrottlePolicy
 from api.domain.services import Services
 from api.domain.uow import RequestKey
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 def get_settings(request: Request) -> Settings:
@@ -27,20 +34,63 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_principal() -> Principal:
-    """The caller. Token authentication replaces this one function."""
-    return SYSTEM
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    return AuthConfig(
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        access_ttl=timedelta(minutes=settings.access_token_minutes),
+        refresh_ttl=timedelta(days=settings.refresh_token_days),
+        session_max=timedelta(days=settings.session_max_days),
+        throttle=ThrottlePolicy(
+            max_failures=settings.login_max_failures,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            lock=timedelta(minutes=settings.login_lock_minutes),
+            slowdown_after=settings.login_slowdown_after,
+        ),
+        key_secret=settings.key_secret.get_secret_value(),
+    )
+
+
+async def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> AuthService:
+    ring: KeyRing = request.app.state.keyring
+    await ring.ensure_loaded(session)
+    return AuthService(session, ring, auth_config(settings))
+
+
+AuthDep = Annotated[AuthService, Depends(get_auth)]
+
+
+async def get_principal(
+    auth: AuthDep,
+    token: Annotated[str | None, Depends(_bearer)],
+    x_purpose: Annotated[
+        str | None,
+        Header(max_length=300, description="Why a partner reads personal data (logged)"),
+    ] = None,
+) -> Principal:
+    """The caller, from the bearer token. Nothing else in the service decides who is calling."""
+    if not token:
+        raise Unauthorized("send a bearer token (see POST /api/v1/auth/token)")
+    principal = await auth.authenticate(token)
+    return replace(principal, purpose=x_purpose.strip() or None) if x_purpose else principal
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 async def get_services(
     session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> Services:
-    return Services(session, principal, timedelta(hours=settings.idempotency_ttl_hours))
+    return Services(
+        session,
+        principal,
+        timedelta(hours=settings.idempotency_ttl_hours),
+        settings.key_secret.get_secret_value(),
+    )
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -14,6 +14,11 @@ log = logging.getLogger("api")
 
 STATUS_OF: dict[type[e.DomainError], int] = {
     e.NotFound: 404,
+    e.Unauthorized: 401,
+    e.InvalidGrant: 400,
+    e.InvalidClient: 401,
+    e.Locked: 429,
+    e.PurposeRequired: 400,
     e.Forbidden: 403,
     e.VersionConflict: 412,
     e.Conflict: 409,
@@ -66,9 +71,15 @@ def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
         extra["errors"] = [
             {"path": p.path, "message": p.message, "code": p.code} for p in exc.problems
         ]
+    if isinstance(exc, e.InvalidGrant | e.InvalidClient):
+        extra["error"] = exc.code  # what OAuth2 clients look for (RFC 6749 section 5.2)
     response = problem(request, status_of(exc), exc.code, exc.title, exc.detail, **extra)
     if isinstance(exc, e.VersionConflict):
         response.headers["ETag"] = f'"{exc.current_version}"'
+    if isinstance(exc, e.Locked):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, e.Unauthorized | e.InvalidClient):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="giamngheo"'
     return response
 
 

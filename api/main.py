@@ -6,9 +6,10 @@ from fastapi import FastAPI
 from api import errors
 from api.config import Settings, get_settings
 from api.db import create_engine, session_factory
+from api.domain.identity.keys import KeyRing
 from api.middleware import RequestContext
 from api.migrate import script_head
-from api.routers import changes, health, households, members, units
+from api.routers import admin, audit, auth, changes, health, households, members, units
 from api.schema.app import graphql_router
 
 DESCRIPTION = """
@@ -42,8 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = script_head()
     app.add_middleware(RequestContext)
     errors.install(app)
-    for module in (health, units, households, members, changes):
+    app.state.keyring = KeyRing(settings.key_secret.get_secret_value())
+    for module in (health, auth, units, households, members, changes, admin, audit):
         app.include_router(module.router)
+    app.include_router(auth.jwks_router)
     app.include_router(
         graphql_router(settings.graphql_ide), prefix="/graphql", include_in_schema=False
     )

@@ -1,15 +1,16 @@
 """Who is calling and what they may do: the whole policy on one screen.
 
-Authentication arrives with the identity issue; until then every caller is the built-in
-`system` principal with the whole country in scope. Services already ask this module, so
-adding tokens changes no handler.
+Roles grant permissions; a principal's areas (administrative paths such as "37/13384") bound
+every read and write; records outside them do not exist for the caller (404, never 403).
+Personal fields the role does not need are masked the same way for REST and GraphQL.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, false, or_
 
 from api.domain.errors import Forbidden
 
@@ -17,6 +18,13 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 class Role(StrEnum):
+    REVIEWER = "reviewer"
+    COMMUNE_OFFICER = "commune_officer"
+    DISTRICT_OFFICER = "district_officer"
+    PROVINCE_OFFICER = "province_officer"
+    PARTNER = "partner"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
     SYSTEM = "system"
 
 
@@ -25,11 +33,56 @@ class Permission(StrEnum):
     UNITS_WRITE = "units:write"
     HOUSEHOLDS_READ = "households:read"
     HOUSEHOLDS_WRITE = "households:write"
+    PERSONAL_DATA_READ = "personal-data:read"
     CHANGES_READ = "changes:read"
+    USERS_MANAGE = "users:manage"
+    DEVICES_MANAGE = "devices:manage"
+    PARTNERS_MANAGE = "partners:manage"
+    KEYS_MANAGE = "keys:manage"
+    AUDIT_READ = "audit:read"
 
 
+P = Permission
+_READ = {P.UNITS_READ, P.HOUSEHOLDS_READ, P.CHANGES_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.REVIEWER: frozenset(_READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ}),
+    Role.COMMUNE_OFFICER: frozenset(
+        _READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+    ),
+    Role.DISTRICT_OFFICER: frozenset(
+        _READ | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+    ),
+    Role.PROVINCE_OFFICER: frozenset(
+        _READ | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+    ),
+    Role.PARTNER: frozenset(_READ),
+    Role.SUPERVISOR: frozenset(_READ | {P.AUDIT_READ}),
+    Role.ADMIN: frozenset(Permission),
     Role.SYSTEM: frozenset(Permission),
+}
+
+# Roles a manager may create or change, below their own.
+MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.COMMUNE_OFFICER: frozenset({Role.REVIEWER}),
+    Role.DISTRICT_OFFICER: frozenset({Role.REVIEWER, Role.COMMUNE_OFFICER}),
+    Role.PROVINCE_OFFICER: frozenset(
+        {Role.REVIEWER, Role.COMMUNE_OFFICER, Role.DISTRICT_OFFICER, Role.SUPERVISOR}
+    ),
+    Role.ADMIN: frozenset(set(Role) - {Role.SYSTEM, Role.PARTNER}),
+    Role.SYSTEM: frozenset(set(Role) - {Role.PARTNER}),
+}
+
+# Personal data (Law 91/2025): hidden unless the role, or the partner's purpose, needs it.
+SENSITIVE_FIELDS: dict[str, frozenset[str]] = {
+    "household": frozenset({"phone"}),
+    "member": frozenset({"personal_id", "ethnicity", "health_insurance", "disability"}),
+}
+PARTNER_VISIBLE: dict[str, frozenset[str]] = {
+    "social_insurance": frozenset({"personal_id", "health_insurance"}),
+    "social_policy_bank": frozenset({"personal_id", "phone"}),
+    "education": frozenset({"personal_id"}),
+    "justice": frozenset({"personal_id", "phone"}),
+    "health": frozenset({"personal_id", "health_insurance", "disability"}),
 }
 
 
@@ -37,12 +90,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 class Principal:
     subject: str
     role: Role
-    # Administrative paths ("37/13384") this principal may see; "" is the whole country.
+    # Administrative paths this principal may see; "" is the whole country.
     areas: tuple[str, ...] = ("",)
     agency: str | None = None
+    session_id: str | None = None
+    client: str | None = None
+    purpose: str | None = field(default=None, compare=False)
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == Role.PARTNER
 
 
 SYSTEM = Principal(subject="system", role=Role.SYSTEM)
@@ -50,7 +110,7 @@ SYSTEM = Principal(subject="system", role=Role.SYSTEM)
 
 def require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
-        raise Forbidden(f"'{principal.role}' may not {permission}")
+        raise Forbidden(f"the role {principal.role.value} may not do this ({permission.value})")
 
 
 def in_scope(principal: Principal, unit_path: str) -> bool:
@@ -64,9 +124,31 @@ def path_condition(principal: Principal, column: Any) -> ColumnElement[bool] | N
     """SQL condition restricting a `unit_path` column to the principal's areas (None: no limit)."""
     if "" in principal.areas:
         return None
+    if not principal.areas:
+        return false()
     return or_(*(or_(column == area, column.like(area + "/%")) for area in principal.areas))
 
 
 def scoped(stmt: S, principal: Principal, column: Any) -> S:
     condition = path_condition(principal, column)
     return stmt if condition is None else stmt.where(condition)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def mask(record: M, principal: Principal, entity: str) -> M:
+    """The record as this principal may see it: fields it does not need are blanked."""
+    hidden = hidden_fields(principal, entity)
+    if not hidden:
+        return record
+    return record.model_copy(update={**dict.fromkeys(hidden), "redacted": sorted(hidden)})
+
+
+def hidden_fields(principal: Principal, entity: str) -> frozenset[str]:
+    sensitive = SENSITIVE_FIELDS.get(entity, frozenset())
+    if principal.can(Permission.PERSONAL_DATA_READ):
+        return frozenset()
+    if principal.is_partner:
+        return sensitive - PARTNER_VISIBLE.get(principal.agency or "", frozenset())
+    return sensitive

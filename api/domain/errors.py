@@ -26,6 +26,35 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class InvalidGrant(DomainError):
+    code = "invalid_grant"
+    title = "The credentials or grant are not valid"
+
+
+class InvalidClient(DomainError):
+    code = "invalid_client"
+    title = "Client authentication failed"
+
+
+class Locked(DomainError):
+    code = "account_locked"
+    title = "Too many failed sign-ins; try again later"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class PurposeRequired(DomainError):
+    code = "purpose_required"
+    title = "Partners must state the purpose of reading personal data"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
     title = "Forbidden"

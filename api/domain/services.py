@@ -3,8 +3,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.access import Principal
+from api.domain.audit.service import AuditTrail
 from api.domain.changes.service import ChangeFeed
 from api.domain.households.service import HouseholdService
+from api.domain.identity.management import IdentityAdmin
 from api.domain.members.service import MemberService
 from api.domain.units.service import UnitService
 from api.domain.uow import UnitOfWork
@@ -18,6 +20,7 @@ class Services:
         session: AsyncSession,
         principal: Principal,
         idempotency_ttl: timedelta = timedelta(hours=24),
+        key_secret: str = "",
     ) -> None:
         self.session = session
         self.principal = principal
@@ -26,3 +29,5 @@ class Services:
         self.households = HouseholdService(self.uow, self.units)
         self.members = MemberService(self.uow, self.households)
         self.changes = ChangeFeed(session, principal)
+        self.identity = IdentityAdmin(self.uow, key_secret)
+        self.audit = AuditTrail(session, principal)

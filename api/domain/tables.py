@@ -1,8 +1,18 @@
 """Imports every table model so the metadata is complete (migrations, tests)."""
 
+from api.domain.audit.models import PersonalDataRead
 from api.domain.changes.models import ChangeLogEntry, ChangeLogHead
 from api.domain.households.models import Household
 from api.domain.idempotency.models import IdempotencyRecord
+from api.domain.identity.models import (
+    Device,
+    LoginThrottle,
+    PartnerClient,
+    RefreshToken,
+    Session,
+    SigningKey,
+    UserAccount,
+)
 from api.domain.members.models import Member, MembershipEvent
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession
 
@@ -12,8 +22,16 @@ __all__ = [
     "AdminUnitSuccession",
     "ChangeLogEntry",
     "ChangeLogHead",
+    "Device",
     "Household",
     "IdempotencyRecord",
+    "LoginThrottle",
     "Member",
     "MembershipEvent",
+    "PartnerClient",
+    "PersonalDataRead",
+    "RefreshToken",
+    "Session",
+    "SigningKey",
+    "UserAccount",
 ]

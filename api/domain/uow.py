@@ -102,7 +102,9 @@ class UnitOfWork:
                     raise IdempotencyInProgress("retry once the first request has finished")
                 return StoredResult(existing.status_code, existing.body)
             record = IdempotencyRecord(
-                actor=self.principal.subject, key=key, fingerprint=fingerprint
+                actor=self.principal.subject,
+                key=key,
+                fingerprint=fingerprint,
             )
             self.session.add(record)
             try:
@@ -181,6 +183,7 @@ class UnitOfWork:
                 unit_path=c.unit_path,
                 actor=self.principal.subject,
                 occurred_at=now,
+                client=self.principal.client,
                 transaction_id=txn,
                 diff=c.diff,
             )

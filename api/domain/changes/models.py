@@ -34,8 +34,9 @@ class ChangeLogEntry(SQLModel, table=True):
     operation: Operation = Field(sa_type=enum_type(Operation))
     version: int
     unit_path: str = Field(max_length=200, index=True)
-    actor: str = Field(max_length=120)
-    occurred_at: datetime = utc_field()
+    actor: str = Field(max_length=120, index=True)
+    client: str | None = Field(default=None, max_length=120)
+    occurred_at: datetime = utc_field(index=True)
     transaction_id: uuid.UUID = Field(index=True)
     diff: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 

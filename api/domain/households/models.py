@@ -130,6 +130,9 @@ class HouseholdPublic(HouseholdFields):
         description="Set by recognition of a review; never by clients"
     )
     head_member_id: uuid.UUID | None
+    redacted: list[str] = Field(
+        default_factory=list, description="Personal fields withheld from this caller"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

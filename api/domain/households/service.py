@@ -1,11 +1,12 @@
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
+from api.domain.audit.service import log_partner_reads, require_purpose
 from api.domain.base import diff, new_id, snapshot, utcnow
 from api.domain.changes.models import Operation
 from api.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed, VersionConflict
@@ -46,6 +47,16 @@ class HouseholdService:
         self.principal = uow.principal
         self.units = units
 
+    def public(self, row: Household) -> HouseholdPublic:
+        return access.mask(to_public(row), self.principal, ENTITY)
+
+    async def _shown(self, rows: Sequence[Household]) -> list[HouseholdPublic]:
+        """Households as the caller may see them; what a partner sees is logged."""
+        await log_partner_reads(
+            self.session, self.principal, ENTITY, [(str(r.id), r.unit_path) for r in rows]
+        )
+        return [self.public(r) for r in rows]
+
     async def load(self, household_id: uuid.UUID, *, for_update: bool = False) -> Household:
         """A live household in the caller's scope; anything else is not found."""
         stmt = access.scoped(
@@ -60,12 +71,17 @@ class HouseholdService:
             raise NotFound(f"no household {household_id}")
         return row
 
-    async def get(self, household_id: uuid.UUID) -> HouseholdPublic:
+    def _reading(self) -> None:
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
-        return to_public(await self.load(household_id))
+        require_purpose(self.principal)
+
+    async def get(self, household_id: uuid.UUID) -> HouseholdPublic:
+        self._reading()
+        (shown,) = await self._shown([await self.load(household_id)])
+        return shown
 
     async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, HouseholdPublic]:
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
+        self._reading()
         wanted = set(ids)
         if not wanted:
             return {}
@@ -77,12 +93,13 @@ class HouseholdService:
             self.principal,
             col(Household.unit_path),
         )
-        return {h.id: to_public(h) for h in (await self.session.scalars(stmt)).all()}
+        rows = (await self.session.scalars(stmt)).all()
+        return {h.id: h for h in await self._shown(rows)}
 
     async def find(
         self, flt: HouseholdFilter, after: str | None, limit: int
     ) -> Page[HouseholdPublic]:
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
+        self._reading()
         stmt = select(Household).where(col(Household.deleted_at).is_(None))
         stmt = access.scoped(stmt, self.principal, col(Household.unit_path))
         if flt.unit:
@@ -104,7 +121,7 @@ class HouseholdService:
         has_more = len(rows) > limit
         rows = rows[:limit]
         return Page[HouseholdPublic].of(
-            [to_public(r) for r in rows],
+            await self._shown(rows),
             [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
             has_more,
         )
@@ -144,7 +161,7 @@ class HouseholdService:
         self.uow.record(
             ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, snapshot(row))
         )
-        return to_public(row)
+        return self.public(row)
 
     async def update(
         self, household_id: uuid.UUID, data: HouseholdUpdate, if_match: int | None = None
@@ -168,14 +185,14 @@ class HouseholdService:
         after = snapshot(row)
         changed = diff(before, after)
         if not changed:
-            return to_public(row)
+            return self.public(row)
         self.bump(row)
         if "unit_path" in changed:
             await self._move_members(row)
         await self.uow.flush()
         self.uow.record(ENTITY, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
         await self.uow.commit()
-        return to_public(row)
+        return self.public(row)
 
     def bump(self, row: Household) -> None:
         row.version += 1

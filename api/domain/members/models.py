@@ -202,6 +202,9 @@ class MemberPublic(MemberFields):
     warnings: list[str] = Field(
         default_factory=list, description="Data-quality findings that do not block the record"
     )
+    redacted: list[str] = Field(
+        default_factory=list, description="Personal fields withheld from this caller"
+    )
 
 
 class MembershipEventPublic(SQLModel):

@@ -1,6 +1,6 @@
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
+from api.domain.audit.service import log_partner_reads, require_purpose
 from api.domain.base import diff, new_id, snapshot, utcnow
 from api.domain.changes.models import Operation
 from api.domain.errors import (
@@ -19,7 +20,6 @@ from api.domain.errors import (
 )
 from api.domain.households.models import HouseholdPublic
 from api.domain.households.service import HouseholdService, check_version
-from api.domain.households.service import to_public as household_public
 from api.domain.members.models import (
     HeadChange,
     LeaveReason,
@@ -56,6 +56,19 @@ class MemberService:
         self.principal = uow.principal
         self.households = households
 
+    def public(self, row: Member) -> MemberPublic:
+        return access.mask(to_public(row), self.principal, ENTITY)
+
+    async def _shown(self, rows: Sequence[Member]) -> list[MemberPublic]:
+        await log_partner_reads(
+            self.session, self.principal, ENTITY, [(str(r.id), r.unit_path) for r in rows]
+        )
+        return [self.public(r) for r in rows]
+
+    def _reading(self) -> None:
+        access.require(self.principal, Permission.HOUSEHOLDS_READ)
+        require_purpose(self.principal)
+
     async def load(self, member_id: uuid.UUID, *, for_update: bool = False) -> Member:
         stmt = access.scoped(
             select(Member).where(col(Member.id) == member_id),
@@ -70,8 +83,9 @@ class MemberService:
         return row
 
     async def get(self, member_id: uuid.UUID) -> MemberPublic:
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
-        return to_public(await self.load(member_id))
+        self._reading()
+        (shown,) = await self._shown([await self.load(member_id)])
+        return shown
 
     async def of_household(
         self, household_id: uuid.UUID, *, include_former: bool = False
@@ -86,7 +100,7 @@ class MemberService:
         self, household_ids: Iterable[uuid.UUID], *, include_former: bool = False
     ) -> dict[uuid.UUID, list[MemberPublic]]:
         """Members of many households in one query (the GraphQL loaders call this)."""
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
+        self._reading()
         ids = list(dict.fromkeys(household_ids))
         result: dict[uuid.UUID, list[MemberPublic]] = defaultdict(list)
         if not ids:
@@ -102,8 +116,9 @@ class MemberService:
             col(Member.created_at),
             col(Member.id),
         )
-        for row in (await self.session.scalars(stmt)).all():
-            result[row.household_id].append(to_public(row))
+        rows = (await self.session.scalars(stmt)).all()
+        for row, shown in zip(rows, await self._shown(rows), strict=True):
+            result[row.household_id].append(shown)
         return result
 
     async def create(
@@ -150,7 +165,7 @@ class MemberService:
             ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, _facts(row))
         )
         await self.uow.flush()
-        return to_public(row)
+        return self.public(row)
 
     async def update(
         self, member_id: uuid.UUID, data: MemberUpdate, if_match: int | None = None
@@ -182,12 +197,12 @@ class MemberService:
         row.name_lower, row.name_folded = lower_key(row.full_name), folded_key(row.full_name)
         changed = diff(before, _facts(row))
         if not changed:
-            return to_public(row)
+            return self.public(row)
         _bump(row)
         await self.uow.flush()
         self.uow.record(ENTITY, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
         await self.uow.commit()
-        return to_public(row)
+        return self.public(row)
 
     async def leave(
         self, member_id: uuid.UUID, data: MemberLeave, key: RequestKey | None = None
@@ -225,7 +240,7 @@ class MemberService:
             row.unit_path,
             diff(before, _facts(row)),
         )
-        return to_public(row)
+        return self.public(row)
 
     async def change_head(
         self, household_id: uuid.UUID, data: HeadChange, key: RequestKey | None = None
@@ -250,7 +265,7 @@ class MemberService:
                 ]
             )
         if household.head_member_id == new_head.id:
-            return household_public(household)
+            return self.households.public(household)
         if household.head_member_id is not None:
             old_head = await self.load(household.head_member_id, for_update=True)
             self._set_relation(old_head, data.previous_head_relation)
@@ -261,7 +276,7 @@ class MemberService:
         self._event(household.id, new_head.id, MembershipEventKind.BECAME_HEAD, data.occurred_on)
         await self.households.set_head(household, new_head.id)
         await self.uow.flush()
-        return household_public(household)
+        return self.households.public(household)
 
     async def delete(self, member_id: uuid.UUID, if_match: int | None = None) -> None:
         """Remove a member recorded in error (a departure is `leave`, not a delete)."""
@@ -325,7 +340,7 @@ class MemberService:
     async def _check_personal_id(self, personal_id: str | None, own_id: uuid.UUID | None) -> None:
         if personal_id is None:
             return
-        stmt = select(col(Member.id), col(Member.household_id)).where(
+        stmt = select(col(Member.id), col(Member.household_id), col(Member.unit_path)).where(
             col(Member.personal_id) == personal_id,
             col(Member.deleted_at).is_(None),
             col(Member.membership_status) == MembershipStatus.ACTIVE,
@@ -334,7 +349,11 @@ class MemberService:
             stmt = stmt.where(col(Member.id) != own_id)
         found = (await self.session.execute(stmt)).first()
         if found is not None:
-            member_id, household_id = found
+            member_id, household_id, path = found
+            if not access.in_scope(self.principal, path):
+                raise DuplicatePersonalId(
+                    f"personal ID {personal_id} belongs to an active person outside your area"
+                )
             raise DuplicatePersonalId(
                 f"personal ID {personal_id} belongs to active member {member_id}",
                 extra={
