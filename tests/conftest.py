@@ -5,6 +5,7 @@ savepoint releases."""
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -15,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.config import Settings
 from api.db import create_engine
-from api.deps import get_session
-from api.domain.access import SYSTEM
+from api.deps import get_principal, get_session
+from api.domain.access import SYSTEM, Principal
 from api.domain.services import Services
 from api.domain.units import loader
 from api.main import create_app
@@ -75,7 +76,8 @@ def services(session: AsyncSession) -> Services:
 
 
 @pytest.fixture
-def app(settings: Settings, session: AsyncSession) -> FastAPI:
+def anonymous_app(settings: Settings, session: AsyncSession) -> FastAPI:
+    """The app as deployed, on the test's transaction: callers must bring tokens."""
     app = create_app(settings)
 
     async def test_session() -> AsyncIterator[AsyncSession]:
@@ -86,11 +88,34 @@ def app(settings: Settings, session: AsyncSession) -> FastAPI:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+def app(anonymous_app: FastAPI) -> FastAPI:
+    """The app with every caller acting as the built-in system principal (whole country)."""
+
+    async def system() -> Principal:
+        return SYSTEM
+
+    anonymous_app.dependency_overrides[get_principal] = system
+    return anonymous_app
+
+
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous_client(anonymous_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(anonymous_app) as client:
+        yield client
 
 
 @pytest.fixture
