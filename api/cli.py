@@ -39,7 +39,7 @@ async def _load_units(path: Path) -> None:
 
 
 async def _load_demo(force: bool) -> None:
-    from api.demo import has_demo_data, load_demo
+    from api.demo import has_demo_data, load_demo, load_demo_accounts
 
     engine = create_engine(get_settings())
     async with session_factory(engine)() as session:
@@ -48,6 +48,8 @@ async def _load_demo(force: bool) -> None:
             print("demo data: already present, left alone")
         else:
             print(f"demo data: {await load_demo(services)} households created")
+            print("demo sign-ins (POST /api/v1/auth/token):")
+            print("\n".join(await load_demo_accounts(services)))
     await engine.dispose()
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from api.domain.access import Role
 from api.domain.households.models import (
     Durability,
     Household,
@@ -18,6 +19,7 @@ from api.domain.households.models import (
     LatrineType,
     WaterSource,
 )
+from api.domain.identity.shapes import PartnerCreate, UserCreate
 from api.domain.members.models import (
     EducationLevel,
     Employment,
@@ -124,3 +126,54 @@ async def _add_family(services: Services, rng: random.Random, household_id: uuid
                 labour_capacity=18 <= age <= 65,
             ),
         )
+
+
+DEMO_PASSWORD = "GiamNgheo@2026"  # noqa: S105 - documented demo credential, demo data only
+KIM_BANG_WARDS = ["13384", "13393", "13396", "13402", "13420", "13435"]
+DEMO_USERS: list[tuple[str, str, Role, list[str], str | None]] = [
+    ("admin", "Quản trị hệ thống", Role.ADMIN, [], None),
+    ("tinh.ninhbinh", "Sở Nội vụ Ninh Bình (giảm nghèo)", Role.PROVINCE_OFFICER, ["37"], None),
+    ("huyen.kimbang", "Phòng LĐ-TB&XH Kim Bảng (cũ)", Role.DISTRICT_OFFICER, KIM_BANG_WARDS, None),
+    ("xa.kimbang", "Cán bộ phường Kim Bảng", Role.COMMUNE_OFFICER, ["13384"], None),
+    ("rsv.kimbang", "Rà soát viên phường Kim Bảng", Role.REVIEWER, ["13384"], None),
+    ("rsv.leho", "Rà soát viên phường Lê Hồ", Role.REVIEWER, ["13393"], None),
+    ("mttq.ninhbinh", "Mặt trận Tổ quốc Ninh Bình", Role.SUPERVISOR, ["37"], None),
+]
+DEMO_PARTNERS = [
+    ("nhcsxh", "Ngân hàng Chính sách xã hội Ninh Bình", "social_policy_bank"),
+    ("bhxh", "Bảo hiểm xã hội Ninh Bình", "social_insurance"),
+]
+
+
+def demo_partner_secret(client_id: str) -> str:
+    return f"demo-secret-{client_id}-2026"
+
+
+async def load_demo_accounts(services: Services) -> list[str]:
+    """Demo sign-ins for every role, and two partner systems. Returns lines to print."""
+    lines = []
+    for username, name, role, areas, agency in DEMO_USERS:
+        await services.identity.create_user(
+            UserCreate(
+                username=username,
+                full_name=name,
+                password=DEMO_PASSWORD,
+                role=role,
+                area_codes=areas,
+                agency=agency,
+            )
+        )
+        lines.append(
+            f"  {role.value:<17} {username:<15} password {DEMO_PASSWORD}  "
+            f"areas {','.join(areas) or 'all'}"
+        )
+    for client_id, name, agency in DEMO_PARTNERS:
+        await services.identity.create_partner(
+            PartnerCreate(client_id=client_id, name=name, agency=agency, area_codes=["37"]),
+            secret=demo_partner_secret(client_id),
+        )
+        lines.append(
+            f"  partner ({agency:<18}) client_id {client_id:<7} "
+            f"secret {demo_partner_secret(client_id)}"
+        )
+    return lines

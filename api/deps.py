@@ -76,7 +76,12 @@ async def get_principal(
     if not token:
         raise Unauthorized("send a bearer token (see POST /api/v1/auth/token)")
     principal = await auth.authenticate(token)
-    return replace(principal, purpose=x_purpose.strip() or None) if x_purpose else principal
+    if not x_purpose:
+        return principal
+    # Header values arrive as latin-1; clients send UTF-8 Vietnamese text.
+    with contextlib.suppress(UnicodeError):
+        x_purpose = x_purpose.encode("latin-1").decode("utf-8")
+    return replace(principal, purpose=x_purpose.strip() or None)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -5,6 +5,7 @@ import strawberry
 
 from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.households.models import HouseholdFilter
+from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
 from api.schema.inputs import HouseholdFilterInput, to_model
 from api.schema.types import (
@@ -13,6 +14,7 @@ from api.schema.types import (
     Connection,
     Household,
     Info,
+    Me,
     Member,
     Unit,
     household_connection,
@@ -73,6 +75,10 @@ class Query:
     @strawberry.field
     async def member(self, info: Info, id: uuid.UUID) -> Member:
         return Member.from_pydantic(await info.context.services.members.get(id))
+
+    @strawberry.field(description="Who the token names and what it may do")
+    def me(self, info: Info) -> Me:
+        return Me.from_pydantic(me(info.context.services.principal))
 
     @strawberry.field(description="Committed writes in commit order, after `after`")
     async def changes(

@@ -7,6 +7,8 @@ from strawberry.experimental import pydantic as spyd
 
 from api.domain.changes.models import ChangePublic
 from api.domain.households.models import HouseholdPublic
+from api.domain.identity.shapes import HiddenFields as HiddenFieldsModel
+from api.domain.identity.shapes import MePublic
 from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.pagination import Page
 from api.domain.units.models import UnitLineage as UnitLineageModel
@@ -125,6 +127,16 @@ class Household:
     async def membership_events(self, info: Info) -> list[MembershipEvent]:
         events = await info.context.services.members.history(self.id)
         return [MembershipEvent.from_pydantic(e) for e in events]
+
+
+@spyd.type(model=HiddenFieldsModel, all_fields=True)
+class HiddenFields:
+    pass
+
+
+@spyd.type(model=MePublic, all_fields=True)
+class Me:
+    pass
 
 
 @spyd.type(model=ChangePublic, all_fields=True)

@@ -167,12 +167,12 @@ class IdentityAdmin:
             .values(revoked_at=utcnow(), revoked_reason=reason)
         )
 
-    async def create_partner(self, data: PartnerCreate) -> PartnerSecret:
+    async def create_partner(self, data: PartnerCreate, secret: str | None = None) -> PartnerSecret:
         access.require(self.principal, Permission.PARTNERS_MANAGE)
         await self._paths_in_scope(data.area_codes, "area_codes")
         if await self.session.get(PartnerClient, data.client_id) is not None:
             raise Conflict(f"the client id {data.client_id!r} is taken")
-        secret = new_token()
+        secret = secret or new_token()
         self.session.add(
             PartnerClient(
                 client_id=data.client_id,

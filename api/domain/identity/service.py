@@ -28,7 +28,7 @@ from api.domain.identity.models import (
     UserAccount,
 )
 from api.domain.identity.secrets import new_token, token_digest, verify_secret
-from api.domain.identity.shapes import DeviceInfo, MePublic, TokenGrant
+from api.domain.identity.shapes import DeviceInfo, HiddenFields, MePublic, TokenGrant
 from api.domain.identity.throttle import Throttle, ThrottlePolicy
 from api.domain.identity.tokens import issue_access_token, read_access_token, token_kid
 from api.domain.units.models import AdminUnit
@@ -242,8 +242,8 @@ def me(principal: Principal) -> MePublic:
         areas=list(principal.areas),
         agency=principal.agency,
         permissions=sorted(p.value for p in access.Permission if principal.can(p)),
-        hidden_fields={
-            entity: sorted(access.hidden_fields(principal, entity))
+        hidden_fields=[
+            HiddenFields(entity=entity, fields=sorted(access.hidden_fields(principal, entity)))
             for entity in access.SENSITIVE_FIELDS
-        },
+        ],
     )

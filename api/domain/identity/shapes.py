@@ -24,13 +24,18 @@ class DeviceInfo(SQLModel):
     device_name: str = Field(min_length=1, max_length=120)
 
 
+class HiddenFields(SQLModel):
+    entity: str
+    fields: list[str]
+
+
 class MePublic(SQLModel):
     subject: str
     role: Role
     areas: list[str] = Field(description="Administrative paths the caller may see")
     agency: str | None
     permissions: list[str]
-    hidden_fields: dict[str, list[str]] = Field(
+    hidden_fields: list[HiddenFields] = Field(
         description="Personal fields masked for this caller, by record type"
     )
 
