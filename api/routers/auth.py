@@ -7,9 +7,9 @@ from api.deps import AuthDep, PrincipalDep, ServicesDep
 from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.identity.service import me
 from api.domain.identity.shapes import DeviceInfo, DevicePublic, MePublic, TokenGrant
-from api.routers.common import PROBLEM
+from api.routers.common import ERRORS, PROBLEM
 
-router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
+router = APIRouter(prefix="/api/v1/auth", tags=["authentication"], responses=ERRORS)
 jwks_router = APIRouter(tags=["authentication"])
 
 TOKEN_ERRORS: dict[int | str, dict[str, object]] = {

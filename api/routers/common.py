@@ -10,6 +10,8 @@ After = Annotated[
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed request (e.g. a cursor this service did not issue)", **PROBLEM},
+    401: {"description": "No token, or an expired, revoked or otherwise invalid one", **PROBLEM},
+    403: {"description": "Your role may not do this", **PROBLEM},
     404: {"description": "No such record in your area", **PROBLEM},
     422: {"description": "Invalid input; `errors` lists each field at fault", **PROBLEM},
 }

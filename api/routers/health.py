@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
+from api.db import ping
 from api.migrate import current_revision
 
 router = APIRouter(tags=["operations"])
@@ -19,8 +19,7 @@ async def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     expected = request.app.state.migration_head
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await ping(engine)
         current = await current_revision(engine)
     except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
