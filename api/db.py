@@ -47,7 +47,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     database_url = url or settings.database_url
     kwargs: dict[str, Any] = {"echo": settings.db_echo}
-    if not is_sqlite_url(database_url):
+    if is_sqlite_url(database_url):
+        # SQLite has one writer at a time (ADR 2). One pooled connection makes requests queue
+        # fairly in the pool instead of sleep-polling on busy_timeout.
+        kwargs |= {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+    else:
         kwargs |= {
             "pool_size": settings.db_pool_size,
             "max_overflow": settings.db_max_overflow,

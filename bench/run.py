@@ -19,19 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
 from api.db import create_engine
-from api.domain.access import SYSTEM
+from api.domain.access import SYSTEM, Role
+from api.domain.identity.shapes import UserCreate
 from api.domain.services import Services
 from api.domain.units import loader
 from api.main import create_app
 from api.migrate import upgrade
 from tests.builders import reset_database
 
+PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway benchmark database
+
 GRAPHQL_PAGE = """query($first: Int!) { households(first: $first) { edges { node {
   id address village { name } commune { name } members { fullName personalId } } } } }"""
 
 
-async def _timed(label: str, count: int, call: Callable[[int], Awaitable[None]],
-                 concurrency: int = 8) -> None:
+async def _timed(
+    label: str, count: int, call: Callable[[int], Awaitable[None]], concurrency: int = 8
+) -> None:
     latencies: list[float] = []
     queue = iter(range(count))
 
@@ -51,7 +55,8 @@ async def _timed(label: str, count: int, call: Callable[[int], Awaitable[None]],
 
 async def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or (
-        f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
+        f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    )
     settings = Settings(database_url=url)
     engine = create_engine(settings)
     await reset_database(engine)
@@ -60,6 +65,9 @@ async def main() -> None:
         services = Services(session, SYSTEM)
         await loader.load_units(services.uow, loader.read_file())
         await services.uow.commit()
+        await services.identity.create_user(
+            UserCreate(username="bench", full_name="Bench", password=PASSWORD, role=Role.ADMIN)
+        )
     await engine.dispose()
     print(f"database: {url.split('@')[-1]}")
 
@@ -67,8 +75,15 @@ async def main() -> None:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            units = (await client.get("/api/v1/units", params={"level": "village",
-                                                               "limit": 200})).json()["items"]
+            token = (
+                await client.post(
+                    "/api/v1/auth/token", data={"username": "bench", "password": PASSWORD}
+                )
+            ).json()["access_token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            units = (
+                await client.get("/api/v1/units", params={"level": "village", "limit": 200})
+            ).json()["items"]
             villages = [u["code"] for u in units if u["valid_to"] is None]
             ids: list[str] = []
 
@@ -76,13 +91,20 @@ async def main() -> None:
                 response = await client.post(
                     "/api/v1/households",
                     json={"village_code": villages[i % len(villages)], "address": f"Số {i}"},
-                    headers={"Idempotency-Key": uuid.uuid4().hex})
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
                 assert response.status_code == 201, response.text
                 household = response.json()["id"]
                 ids.append(household)
-                member = await client.post(f"/api/v1/households/{household}/members", json={
-                    "full_name": "Nguyễn Văn An", "sex": "male", "date_of_birth": "1980-01-01",
-                    "relation_to_head": "head"})
+                member = await client.post(
+                    f"/api/v1/households/{household}/members",
+                    json={
+                        "full_name": "Nguyễn Văn An",
+                        "sex": "male",
+                        "date_of_birth": "1980-01-01",
+                        "relation_to_head": "head",
+                    },
+                )
                 assert member.status_code == 201, member.text
 
             async def read(i: int) -> None:
@@ -94,9 +116,11 @@ async def main() -> None:
                 assert response.status_code == 200
 
             async def graphql(_i: int) -> None:
-                response = await client.post("/graphql", json={
-                    "query": GRAPHQL_PAGE, "variables": {"first": 100}})
-                assert response.status_code == 200 and "errors" not in response.json()
+                response = await client.post(
+                    "/graphql", json={"query": GRAPHQL_PAGE, "variables": {"first": 100}}
+                )
+                assert response.status_code == 200
+                assert "errors" not in response.json()
 
             async def feed(_i: int) -> None:
                 response = await client.get("/api/v1/changes", params={"limit": 100})

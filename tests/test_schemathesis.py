@@ -1,18 +1,22 @@
-"""Property-based testing of the REST API from its own OpenAPI document.
+"""Property-based testing of the REST API from its own OpenAPI document: no input, valid or
+not, may cause a server error, and every error is problem+json.
 
 Schemathesis runs the app in-process on its own event-loop thread (and runs its lifespan), so
-the app opens its own engine on the migrated test database rather than sharing the session
+the app opens its own engine on the migrated test database instead of sharing the session
 fixture's engine across loops. Requests commit for real: nothing here assumes empty tables.
 """
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from schemathesis import Case, CheckContext, Response
+from hypothesis import strategies as st
+from schemathesis import Case, CheckContext, HookContext, Response
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,9 +27,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli import contract
 from api.config import Settings
+from api.db import session_factory
 from api.deps import get_principal
 from api.domain.access import SYSTEM, Principal
+from api.domain.members.models import Relation
+from api.domain.services import Services
+from api.domain.units.loader import read_file
 from api.main import create_app
+from tests.builders import make_household, make_member
+
+REFERENCE = read_file()
+UNIT_CODES = sorted(u.code for u in REFERENCE.units)
+VILLAGES = sorted(u.code for u in REFERENCE.units if u.level == "village" and u.valid_to is None)
+# Records the fixture creates so that generated requests also reach existing rows; fixed ids
+# keep a derandomized run reproducible.
+_NAMESPACE = uuid.UUID("8a3e2f4c-5b1d-4e7a-9c60-2f1b0d9e7a11")
+HOUSEHOLD_IDS = [str(uuid.uuid5(_NAMESPACE, f"household-{i}")) for i in range(2)]
+MEMBER_IDS = [str(uuid.uuid5(_NAMESPACE, f"member-{i}")) for i in range(2)]
+KNOWN_PATH_VALUES = {
+    "household_id": HOUSEHOLD_IDS,
+    "member_id": MEMBER_IDS,
+    "code": UNIT_CODES,
+}
 
 
 def errors_are_problems(ctx: CheckContext, response: Response, case: Case) -> bool | None:
@@ -51,30 +74,57 @@ CHECKS = [
     errors_are_problems,
 ]
 
+# The document the code serves (test_contract.py pins it to openapi/openapi.json), loaded from
+# the code so collection needs no database; each call is handed the app. The lazy
+# `schemathesis.pytest.from_fixture` is not used: 4.32 reads `Function._nodeid`, which
+# pytest 9.2 no longer has.
+schema = schemathesis.openapi.from_dict(json.loads(contract()[0]))
 
-def build_app(app_settings: Settings) -> FastAPI:
-    """The app with its own engine (from its lifespan), every caller the system principal."""
-    app = create_app(app_settings)
+
+@schema.hook
+def flatmap_path_parameters(
+    context: HookContext, path_parameters: dict[str, Any]
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Besides generated values, path ids and codes of records that exist."""
+    options = [st.just(path_parameters)]
+    for name, values in KNOWN_PATH_VALUES.items():
+        if name in (path_parameters or {}):
+            options.append(st.sampled_from(values).map(lambda v, n=name: {**path_parameters, n: v}))
+    return st.one_of(options)
+
+
+@schema.hook
+def flatmap_body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
+    """Besides generated codes, villages that exist, so that creations can succeed."""
+    if isinstance(body, dict) and "village_code" in body:
+        return st.one_of(
+            st.just(body), st.sampled_from(VILLAGES).map(lambda v: {**body, "village_code": v})
+        )
+    return st.just(body)
+
+
+@pytest.fixture(scope="module")
+async def seeded(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Two households with a head each, committed (the app sees only committed data)."""
+    async with session_factory(engine)() as session:
+        services = Services(session, SYSTEM)
+        for household_id, member_id in zip(HOUSEHOLD_IDS, MEMBER_IDS, strict=True):
+            household = await make_household(services, VILLAGES[0], id=household_id)
+            await make_member(services, household.id, id=member_id, relation_to_head=Relation.HEAD)
+    yield
+
+
+@pytest.fixture(scope="module")
+def asgi_app(seeded: None, settings: Settings) -> Iterator[FastAPI]:
+    """The app as deployed, with its own engine, every caller the system principal."""
+    app = create_app(settings)
 
     async def system() -> Principal:
         return SYSTEM
 
     app.dependency_overrides[get_principal] = system
-    return app
-
-
-@pytest.fixture(scope="module")
-def asgi_app(engine: AsyncEngine, settings: Settings) -> Iterator[FastAPI]:
-    # `engine` only guarantees a migrated database with the units loaded; it is not shared.
-    yield build_app(settings)
+    yield app
     shutdown_lifespans()  # disposes the app's engine now rather than at interpreter exit
-
-
-# The document the code serves (test_contract.py pins it to openapi/openapi.json). Loaded
-# from the code rather than through the app so collection needs no database; the app is
-# handed to each call. (`schemathesis.pytest.from_fixture` would be the lazy alternative, but
-# 4.32 reads `Function._nodeid`, which pytest 9.2 no longer has.)
-schema = schemathesis.openapi.from_dict(json.loads(contract()[0]))
 
 
 @schema.parametrize()
