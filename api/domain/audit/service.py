@@ -2,9 +2,11 @@
 of personal data from their own append-only table. Nothing here updates or deletes."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -47,55 +49,48 @@ def require_purpose(principal: Principal) -> None:
         raise PurposeRequired("send the purpose of this read in the X-Purpose header")
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    entity_id: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: int = 0
+    limit: int = 100
+
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+def _filtered(stmt: S, q: AuditQuery, key: Any, entity: Any, actor: Any, at: Any) -> S:
+    stmt = stmt.where(key > q.after)
+    for column, value in ((entity, q.entity_id), (actor, q.actor)):
+        if value:
+            stmt = stmt.where(column == value)
+    if q.since:
+        stmt = stmt.where(at >= q.since)
+    if q.until:
+        stmt = stmt.where(at < q.until)
+    return stmt.order_by(key).limit(q.limit)
+
+
 class AuditTrail:
     def __init__(self, session: AsyncSession, principal: Principal) -> None:
         self.session = session
         self.principal = principal
 
-    async def writes(
-        self,
-        *,
-        entity_id: str | None,
-        actor: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        after: int,
-        limit: int,
-    ) -> list[WritePublic]:
+    async def writes(self, q: AuditQuery) -> list[WritePublic]:
         access.require(self.principal, Permission.AUDIT_READ)
         e = ChangeLogEntry
-        stmt = access.scoped(select(e).where(col(e.seq) > after), self.principal, col(e.unit_path))
-        if entity_id:
-            stmt = stmt.where(col(e.entity_id) == entity_id)
-        if actor:
-            stmt = stmt.where(col(e.actor) == actor)
-        if since:
-            stmt = stmt.where(col(e.occurred_at) >= since)
-        if until:
-            stmt = stmt.where(col(e.occurred_at) < until)
-        rows = (await self.session.scalars(stmt.order_by(col(e.seq)).limit(limit))).all()
+        stmt = access.scoped(select(e), self.principal, col(e.unit_path))
+        stmt = _filtered(stmt, q, col(e.seq), col(e.entity_id), col(e.actor), col(e.occurred_at))
+        rows = (await self.session.scalars(stmt)).all()
         return [WritePublic.model_validate(r, from_attributes=True) for r in rows]
 
-    async def reads(
-        self,
-        *,
-        entity_id: str | None,
-        actor: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        after: int,
-        limit: int,
-    ) -> list[ReadPublic]:
+    async def reads(self, q: AuditQuery) -> list[ReadPublic]:
         access.require(self.principal, Permission.AUDIT_READ)
         r = PersonalDataRead
-        stmt = access.scoped(select(r).where(col(r.id) > after), self.principal, col(r.unit_path))
-        if entity_id:
-            stmt = stmt.where(col(r.entity_id) == entity_id)
-        if actor:
-            stmt = stmt.where(col(r.actor) == actor)
-        if since:
-            stmt = stmt.where(col(r.read_at) >= since)
-        if until:
-            stmt = stmt.where(col(r.read_at) < until)
-        rows = (await self.session.scalars(stmt.order_by(col(r.id)).limit(limit))).all()
+        stmt = access.scoped(select(r), self.principal, col(r.unit_path))
+        stmt = _filtered(stmt, q, col(r.id), col(r.entity_id), col(r.actor), col(r.read_at))
+        rows = (await self.session.scalars(stmt)).all()
         return [ReadPublic.model_validate(x, from_attributes=True) for x in rows]

@@ -6,10 +6,9 @@ from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
-from api.domain.audit.service import log_partner_reads, require_purpose
 from api.domain.base import diff, new_id, snapshot, utcnow
 from api.domain.changes.models import Operation
-from api.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed, VersionConflict
+from api.domain.errors import Conflict, FieldProblem, ValidationFailed, VersionConflict
 from api.domain.households.models import (
     Household,
     HouseholdCreate,
@@ -21,6 +20,7 @@ from api.domain.keyset import after_position, position
 from api.domain.members.models import Member
 from api.domain.members.search import member_matches
 from api.domain.pagination import Page
+from api.domain.records import RecordService
 from api.domain.units.service import UnitService
 from api.domain.uow import RequestKey, UnitOfWork
 
@@ -40,48 +40,24 @@ def check_version(expected: int | None, current: int, what: str) -> None:
         )
 
 
-class HouseholdService:
+class HouseholdService(RecordService[Household, HouseholdPublic]):
+    entity = ENTITY
+    model = Household
+
     def __init__(self, uow: UnitOfWork, units: UnitService) -> None:
-        self.uow = uow
-        self.session = uow.session
-        self.principal = uow.principal
+        super().__init__(uow)
         self.units = units
 
-    def public(self, row: Household) -> HouseholdPublic:
-        return access.mask(to_public(row), self.principal, ENTITY)
-
-    async def _shown(self, rows: Sequence[Household]) -> list[HouseholdPublic]:
-        """Households as the caller may see them; what a partner sees is logged."""
-        await log_partner_reads(
-            self.session, self.principal, ENTITY, [(str(r.id), r.unit_path) for r in rows]
-        )
-        return [self.public(r) for r in rows]
-
-    async def load(self, household_id: uuid.UUID, *, for_update: bool = False) -> Household:
-        """A live household in the caller's scope; anything else is not found."""
-        stmt = access.scoped(
-            select(Household).where(col(Household.id) == household_id),
-            self.principal,
-            col(Household.unit_path),
-        )
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = (await self.session.scalars(stmt)).one_or_none()
-        if row is None or row.deleted_at is not None:
-            raise NotFound(f"no household {household_id}")
-        return row
-
-    def _reading(self) -> None:
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
-        require_purpose(self.principal)
+    def to_public(self, row: Household) -> HouseholdPublic:
+        return to_public(row)
 
     async def get(self, household_id: uuid.UUID) -> HouseholdPublic:
-        self._reading()
-        (shown,) = await self._shown([await self.load(household_id)])
+        self.reading()
+        (shown,) = await self.shown([await self.load(household_id)])
         return shown
 
     async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, HouseholdPublic]:
-        self._reading()
+        self.reading()
         wanted = set(ids)
         if not wanted:
             return {}
@@ -94,12 +70,12 @@ class HouseholdService:
             col(Household.unit_path),
         )
         rows = (await self.session.scalars(stmt)).all()
-        return {h.id: h for h in await self._shown(rows)}
+        return {h.id: h for h in await self.shown(rows)}
 
     async def find(
         self, flt: HouseholdFilter, after: str | None, limit: int
     ) -> Page[HouseholdPublic]:
-        self._reading()
+        self.reading()
         stmt = select(Household).where(col(Household.deleted_at).is_(None))
         stmt = access.scoped(stmt, self.principal, col(Household.unit_path))
         if flt.unit:
@@ -121,7 +97,7 @@ class HouseholdService:
         has_more = len(rows) > limit
         rows = rows[:limit]
         return Page[HouseholdPublic].of(
-            await self._shown(rows),
+            await self.shown(rows),
             [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
             has_more,
         )
@@ -198,8 +174,8 @@ class HouseholdService:
         row.version += 1
         row.updated_at = utcnow()
 
-    async def _move_members(self, row: Household) -> None:
-        members = (
+    async def _members_of(self, row: Household) -> Sequence[Member]:
+        return (
             await self.session.scalars(
                 select(Member).where(
                     col(Member.household_id) == row.id,
@@ -207,7 +183,9 @@ class HouseholdService:
                 )
             )
         ).all()
-        for m in members:
+
+    async def _move_members(self, row: Household) -> None:
+        for m in await self._members_of(row):
             old_path = m.unit_path
             m.unit_path = row.unit_path
             m.version += 1
@@ -226,15 +204,7 @@ class HouseholdService:
         row = await self.load(household_id, for_update=True)
         check_version(if_match, row.version, "the household")
         now = utcnow()
-        members = (
-            await self.session.scalars(
-                select(Member).where(
-                    col(Member.household_id) == row.id,
-                    col(Member.deleted_at).is_(None),
-                )
-            )
-        ).all()
-        for m in members:
+        for m in await self._members_of(row):
             m.deleted_at, m.updated_at, m.version = now, now, m.version + 1
             self.uow.record("member", m.id, Operation.DELETE, m.version, m.unit_path)
         row.deleted_at = now

@@ -1,6 +1,6 @@
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
@@ -8,14 +8,12 @@ from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
-from api.domain.audit.service import log_partner_reads, require_purpose
 from api.domain.base import diff, new_id, snapshot, utcnow
 from api.domain.changes.models import Operation
 from api.domain.errors import (
     Conflict,
     DuplicatePersonalId,
     FieldProblem,
-    NotFound,
     ValidationFailed,
 )
 from api.domain.households.models import HouseholdPublic
@@ -35,6 +33,7 @@ from api.domain.members.models import (
     Relation,
 )
 from api.domain.members.rules import personal_id_warnings
+from api.domain.records import RecordService
 from api.domain.text import folded_key, lower_key
 from api.domain.uow import RequestKey, UnitOfWork
 
@@ -49,42 +48,20 @@ def to_public(row: Member) -> MemberPublic:
     )
 
 
-class MemberService:
+class MemberService(RecordService[Member, MemberPublic]):
+    entity = ENTITY
+    model = Member
+
     def __init__(self, uow: UnitOfWork, households: HouseholdService) -> None:
-        self.uow = uow
-        self.session = uow.session
-        self.principal = uow.principal
+        super().__init__(uow)
         self.households = households
 
-    def public(self, row: Member) -> MemberPublic:
-        return access.mask(to_public(row), self.principal, ENTITY)
-
-    async def _shown(self, rows: Sequence[Member]) -> list[MemberPublic]:
-        await log_partner_reads(
-            self.session, self.principal, ENTITY, [(str(r.id), r.unit_path) for r in rows]
-        )
-        return [self.public(r) for r in rows]
-
-    def _reading(self) -> None:
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
-        require_purpose(self.principal)
-
-    async def load(self, member_id: uuid.UUID, *, for_update: bool = False) -> Member:
-        stmt = access.scoped(
-            select(Member).where(col(Member.id) == member_id),
-            self.principal,
-            col(Member.unit_path),
-        )
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = (await self.session.scalars(stmt)).one_or_none()
-        if row is None or row.deleted_at is not None:
-            raise NotFound(f"no member {member_id}")
-        return row
+    def to_public(self, row: Member) -> MemberPublic:
+        return to_public(row)
 
     async def get(self, member_id: uuid.UUID) -> MemberPublic:
-        self._reading()
-        (shown,) = await self._shown([await self.load(member_id)])
+        self.reading()
+        (shown,) = await self.shown([await self.load(member_id)])
         return shown
 
     async def of_household(
@@ -100,7 +77,7 @@ class MemberService:
         self, household_ids: Iterable[uuid.UUID], *, include_former: bool = False
     ) -> dict[uuid.UUID, list[MemberPublic]]:
         """Members of many households in one query (the GraphQL loaders call this)."""
-        self._reading()
+        self.reading()
         ids = list(dict.fromkeys(household_ids))
         result: dict[uuid.UUID, list[MemberPublic]] = defaultdict(list)
         if not ids:
@@ -117,7 +94,7 @@ class MemberService:
             col(Member.id),
         )
         rows = (await self.session.scalars(stmt)).all()
-        for row, shown in zip(rows, await self._shown(rows), strict=True):
+        for row, shown in zip(rows, await self.shown(rows), strict=True):
             result[row.household_id].append(shown)
         return result
 
