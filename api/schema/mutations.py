@@ -14,7 +14,7 @@ from api.schema.inputs import (
     request_key,
     to_model,
 )
-from api.schema.types import Deleted, Household, Info, Member
+from api.schema.types import Deleted, Household, Info, Member, as_type
 
 
 @strawberry.type
@@ -25,12 +25,12 @@ class Mutation:
     ) -> Household:
         data = to_model(HouseholdCreate, input)
         key = request_key(idempotency_key, "createHousehold", data)
-        return Household.from_pydantic(await info.context.services.households.create(data, key))
+        return as_type(Household, await info.context.services.households.create(data, key))
 
     @strawberry.mutation(description="Change fields; `input.version` refuses stale changes")
     async def update_household(self, info: Info, id: uuid.UUID, input: HouseholdPatch) -> Household:
         data = to_model(HouseholdUpdate, input)
-        return Household.from_pydantic(await info.context.services.households.update(id, data))
+        return as_type(Household, await info.context.services.households.update(id, data))
 
     @strawberry.mutation
     async def delete_household(
@@ -49,14 +49,12 @@ class Mutation:
     ) -> Member:
         data = to_model(MemberCreate, input)
         key = request_key(idempotency_key, f"addMember {household_id}", data)
-        return Member.from_pydantic(
-            await info.context.services.members.create(household_id, data, key)
-        )
+        return as_type(Member, await info.context.services.members.create(household_id, data, key))
 
     @strawberry.mutation
     async def update_member(self, info: Info, id: uuid.UUID, input: MemberPatch) -> Member:
         data = to_model(MemberUpdate, input)
-        return Member.from_pydantic(await info.context.services.members.update(id, data))
+        return as_type(Member, await info.context.services.members.update(id, data))
 
     @strawberry.mutation(description="The member moved out or died")
     async def leave_household(
@@ -68,7 +66,7 @@ class Mutation:
     ) -> Member:
         data = to_model(MemberLeave, input)
         key = request_key(idempotency_key, f"leaveHousehold {member_id}", data)
-        return Member.from_pydantic(await info.context.services.members.leave(member_id, data, key))
+        return as_type(Member, await info.context.services.members.leave(member_id, data, key))
 
     @strawberry.mutation
     async def change_head(
@@ -80,8 +78,8 @@ class Mutation:
     ) -> Household:
         data = to_model(HeadChange, input)
         key = request_key(idempotency_key, f"changeHead {household_id}", data)
-        return Household.from_pydantic(
-            await info.context.services.members.change_head(household_id, data, key)
+        return as_type(
+            Household, await info.context.services.members.change_head(household_id, data, key)
         )
 
     @strawberry.mutation(description="Remove a member recorded in error")

@@ -17,6 +17,7 @@ from api.schema.types import (
     Me,
     Member,
     Unit,
+    as_type,
     household_connection,
     unit_connection,
 )
@@ -49,12 +50,12 @@ class Query:
 
     @strawberry.field
     async def unit(self, info: Info, code: str) -> Unit:
-        return Unit.from_pydantic(await info.context.services.units.detail(code))
+        return as_type(Unit, await info.context.services.units.detail(code))
 
     @strawberry.field(description="The unit and everything under it on `asOf`, top-down")
     async def unit_subtree(self, info: Info, code: str, as_of: date | None = None) -> list[Unit]:
         units = await info.context.services.units.subtree(code, as_of)
-        return [Unit.from_pydantic(u) for u in units]
+        return [as_type(Unit, u) for u in units]
 
     @strawberry.field(description="Live households, oldest first")
     async def households(
@@ -70,15 +71,15 @@ class Query:
 
     @strawberry.field
     async def household(self, info: Info, id: uuid.UUID) -> Household:
-        return Household.from_pydantic(await info.context.services.households.get(id))
+        return as_type(Household, await info.context.services.households.get(id))
 
     @strawberry.field
     async def member(self, info: Info, id: uuid.UUID) -> Member:
-        return Member.from_pydantic(await info.context.services.members.get(id))
+        return as_type(Member, await info.context.services.members.get(id))
 
     @strawberry.field(description="Who the token names and what it may do")
     def me(self, info: Info) -> Me:
-        return Me.from_pydantic(me(info.context.services.principal))
+        return as_type(Me, me(info.context.services.principal))
 
     @strawberry.field(description="Committed writes in commit order, after `after`")
     async def changes(
@@ -86,7 +87,7 @@ class Query:
     ) -> ChangeFeedPage:
         page = await info.context.services.changes.page(after, _first(first))
         return ChangeFeedPage(
-            items=[Change.from_pydantic(c) for c in page.items],
+            items=[as_type(Change, c) for c in page.items],
             next_cursor=page.next_cursor,
             has_more=page.has_more,
         )
