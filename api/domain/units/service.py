@@ -7,7 +7,7 @@ from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission, Principal
-from api.domain.errors import FieldProblem, NotFound, ValidationFailed
+from api.domain.errors import FieldProblem, InvalidCursor, NotFound, ValidationFailed
 from api.domain.pagination import Page, decode_cursor, encode_cursor
 from api.domain.text import folded_key, has_diacritics, like_pattern, lower_key
 from api.domain.units.models import (
@@ -103,7 +103,9 @@ class UnitService:
             stmt = stmt.where(_name_matches(q))
         if after:
             (last_code,) = decode_cursor(CURSOR_KIND, after, 1)
-            stmt = stmt.where(col(AdminUnit.code) > str(last_code))
+            if not isinstance(last_code, str):
+                raise InvalidCursor("cursor is not one this service issued")
+            stmt = stmt.where(col(AdminUnit.code) > last_code)
         stmt = stmt.order_by(col(AdminUnit.code)).limit(limit + 1)
         rows = list((await self.session.scalars(stmt)).all())
         has_more = len(rows) > limit
