@@ -7,7 +7,7 @@ from api import errors
 from api.config import Settings, get_settings
 from api.db import create_engine, session_factory
 from api.domain.identity.keys import KeyRing
-from api.middleware import RequestContext
+from api.middleware import RejectNul, RequestContext
 from api.migrate import script_head
 from api.routers import admin, audit, auth, changes, health, households, members, units
 from api.schema.app import graphql_router
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.migration_head = script_head()
+    app.add_middleware(RejectNul)
     app.add_middleware(RequestContext)
     errors.install(app)
     app.state.keyring = KeyRing(settings.key_secret.get_secret_value())
