@@ -94,7 +94,12 @@ class RejectNul:
             if message["type"] != "http.request":
                 break
         body = b"".join(chunks)
-        if where is None and (b"\\u0000" in body or b"\x00" in body):
+        form = (
+            dict(scope["headers"])
+            .get(b"content-type", b"")
+            .startswith(b"application/x-www-form-urlencoded")
+        )
+        if where is None and (b"\\u0000" in body or b"\x00" in body or (form and b"%00" in body)):
             where = "body"
         if where is not None:
             await _refuse(send, where, scope.get("state", {}).get("request_id"))

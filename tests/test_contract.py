@@ -1,5 +1,7 @@
 """The committed contract (OpenAPI and GraphQL SDL) is what the code serves."""
 
+import difflib
+import itertools
 import json
 from functools import cache
 from pathlib import Path
@@ -40,10 +42,21 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
 )
 def test_committed_contract_matches_the_code(committed: Path, index: int) -> None:
     assert committed.exists(), f"{committed.name} is missing: run `make contract` and commit it"
-    assert committed.read_text(encoding="utf-8") == _generated()[index], (
-        f"{committed.name} is out of date with the code: run `make contract` and commit the "
-        "result (review the diff: it is what integrators will see change)"
-    )
+    current, generated = committed.read_text(encoding="utf-8"), _generated()[index]
+    if current != generated:
+        diff = difflib.unified_diff(
+            current.splitlines(),
+            generated.splitlines(),
+            f"{committed.name} (committed)",
+            f"{committed.name} (from the code)",
+            lineterm="",
+        )
+        pytest.fail(
+            f"{committed.name} is out of date with the code: run `make contract` and commit the "
+            "result (review the diff: it is what integrators will see change)\n"
+            + "\n".join(itertools.islice(diff, 60)),
+            pytrace=False,
+        )
 
 
 def test_contract_covers_the_api() -> None:
@@ -65,15 +78,24 @@ def test_every_operation_is_described() -> None:
 
 
 def test_every_api_operation_documents_problem_errors() -> None:
-    missing = []
+    missing, wrong_type = [], []
     for method, path, operation in _operations():
         if path in NO_CLIENT_ERRORS:
             continue
-        problems = [
-            status
+        errors = {
+            status: set(response.get("content", {}))
             for status, response in operation["responses"].items()
-            if status[0] in "45" and "application/problem+json" in response.get("content", {})
-        ]
-        if not problems:
+            if status[0] in "45"
+        }
+        if not any("application/problem+json" in types for types in errors.values()):
             missing.append(f"{method.upper()} {path}")
+        # e.g. FastAPI's default 422 (`HTTPValidationError` as application/json) left in place
+        wrong_type += [
+            f"{method.upper()} {path} {status}"
+            for status, types in errors.items()
+            if types - {"application/problem+json"}
+        ]
     assert missing == [], "no application/problem+json error documented: " + ", ".join(missing)
+    assert wrong_type == [], "errors documented as other than problem+json: " + ", ".join(
+        wrong_type
+    )

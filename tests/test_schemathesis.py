@@ -8,7 +8,8 @@ fixture's engine across loops. Requests commit for real: nothing here assumes em
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -39,19 +40,22 @@ from tests.builders import make_household, make_member
 REFERENCE = read_file()
 UNIT_CODES = sorted(u.code for u in REFERENCE.units)
 VILLAGES = sorted(u.code for u in REFERENCE.units if u.level == "village" and u.valid_to is None)
-# Records the fixture creates so that generated requests also reach existing rows; fixed ids
-# keep a derandomized run reproducible.
+# Records the fixture creates so that generated requests also reach existing rows: the first
+# household and its head are never offered to DELETE, so later operations still find them.
+# Fixed ids keep a derandomized run reproducible.
 _NAMESPACE = uuid.UUID("8a3e2f4c-5b1d-4e7a-9c60-2f1b0d9e7a11")
 HOUSEHOLD_IDS = [str(uuid.uuid5(_NAMESPACE, f"household-{i}")) for i in range(2)]
 MEMBER_IDS = [str(uuid.uuid5(_NAMESPACE, f"member-{i}")) for i in range(2)]
-KNOWN_PATH_VALUES = {
-    "household_id": HOUSEHOLD_IDS,
-    "member_id": MEMBER_IDS,
-    "code": UNIT_CODES,
-}
 
 
-def errors_are_problems(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def known_values(name: str, method: str) -> list[str]:
+    if name == "code":
+        return UNIT_CODES
+    ids = {"household_id": HOUSEHOLD_IDS, "member_id": MEMBER_IDS}.get(name, [])
+    return ids[1:] if method.upper() == "DELETE" else ids[:1]
+
+
+def errors_are_problems(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Every 4xx and 5xx is RFC 9457 problem+json with a stable code and the real status."""
     if response.status_code < 400:
         return None
@@ -81,37 +85,43 @@ CHECKS = [
 schema = schemathesis.openapi.from_dict(json.loads(contract()[0]))
 
 
+def _with(mapping: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    return {**mapping, name: value}
+
+
 @schema.hook
 def flatmap_path_parameters(
     context: HookContext, path_parameters: dict[str, Any]
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Besides generated values, path ids and codes of records that exist."""
     options = [st.just(path_parameters)]
-    for name, values in KNOWN_PATH_VALUES.items():
-        if name in (path_parameters or {}):
-            options.append(st.sampled_from(values).map(lambda v, n=name: {**path_parameters, n: v}))
+    method = context.operation.method if context.operation else ""
+    for name in path_parameters or {}:
+        values = known_values(name, method)
+        if values:
+            options.append(st.sampled_from(values).map(partial(_with, path_parameters, name)))
     return st.one_of(options)
 
 
 @schema.hook
 def flatmap_body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
-    """Besides generated codes, villages that exist, so that creations can succeed."""
-    if isinstance(body, dict) and "village_code" in body:
-        return st.one_of(
-            st.just(body), st.sampled_from(VILLAGES).map(lambda v: {**body, "village_code": v})
-        )
-    return st.just(body)
+    """Besides generated values, villages and members that exist, so that writes can succeed."""
+    options = [st.just(body)]
+    if isinstance(body, dict):
+        for name, values in (("village_code", VILLAGES), ("member_id", MEMBER_IDS[:1])):
+            if name in body:
+                options.append(st.sampled_from(values).map(partial(_with, body, name)))
+    return st.one_of(options)
 
 
 @pytest.fixture(scope="module")
-async def seeded(engine: AsyncEngine) -> AsyncIterator[None]:
+async def seeded(engine: AsyncEngine) -> None:
     """Two households with a head each, committed (the app sees only committed data)."""
     async with session_factory(engine)() as session:
         services = Services(session, SYSTEM)
         for household_id, member_id in zip(HOUSEHOLD_IDS, MEMBER_IDS, strict=True):
             household = await make_household(services, VILLAGES[0], id=household_id)
             await make_member(services, household.id, id=member_id, relation_to_head=Relation.HEAD)
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -139,5 +149,5 @@ def asgi_app(seeded: None, settings: Settings) -> Iterator[FastAPI]:
         HealthCheck.data_too_large,
     ],
 )
-def test_api_never_fails_and_errors_are_problems(case: Case, asgi_app: FastAPI) -> None:
+def test_api_never_fails_and_errors_are_problems(case: Case[Any], asgi_app: FastAPI) -> None:
     case.call_and_validate(app=asgi_app, checks=CHECKS)

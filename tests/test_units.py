@@ -146,7 +146,7 @@ async def test_cursor_paging_visits_every_unit_once(client: httpx.AsyncClient) -
     pages: list[int] = []
     cursor = None
     seen: list[str] = []
-    while True:
+    for _page in range(len(UNITS)):  # a cursor that never advances must not hang the run
         params: dict[str, Any] = {"limit": 7, **({"after": cursor} if cursor else {})}
         page = (await client.get(UNITS_URL, params=params)).json()
         pages.append(len(page["items"]))
@@ -163,13 +163,27 @@ async def test_cursor_paging_visits_every_unit_once(client: httpx.AsyncClient) -
     assert codes(villages) == sorted(c for c, u in UNITS.items() if u.level == "village")
 
 
-async def test_cursors_from_elsewhere_are_refused(client: httpx.AsyncClient) -> None:
-    foreign = base64.urlsafe_b64encode(json.dumps(["chg", 5]).encode()).decode().rstrip("=")
-    for cursor in (foreign, "not a cursor!"):
-        response = await client.get(UNITS_URL, params={"after": cursor})
-        assert response.status_code == 400, cursor
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["code"] == "invalid_cursor"
+def forged_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("not a cursor!", id="garbage"),
+        pytest.param(forged_cursor("chg", 5), id="change-feed-cursor"),
+        pytest.param(forged_cursor("unit", "13384", "x"), id="wrong-arity"),
+        pytest.param(forged_cursor("unit", {"code": "13384"}), id="object-instead-of-code"),
+        pytest.param(forged_cursor("unit", None), id="null-instead-of-code"),
+    ],
+)
+async def test_cursors_this_service_did_not_issue_are_refused(
+    client: httpx.AsyncClient, cursor: str
+) -> None:
+    response = await client.get(UNITS_URL, params={"after": cursor})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_cursor"
 
 
 @pytest.mark.parametrize(
@@ -370,9 +384,23 @@ async def test_invalid_unit_queries_are_422_problems(client: httpx.AsyncClient) 
     assert [e["path"] for e in bad_day.json()["errors"]] == ["query.as_of"]
 
 
+async def test_nul_characters_are_refused_or_match_nothing(client: httpx.AsyncClient) -> None:
+    # U+0000 cannot be stored or compared in PostgreSQL text and truncates SQLite LIKE
+    # patterns: it must be refused as invalid input (or match nothing), never reach the SQL.
+    search = await client.get(UNITS_URL, params={"q": "hoa\x00zzz"})
+    assert search.status_code in (200, 422), search.text
+    if search.status_code == 200:
+        assert search.json()["items"] == []
+    else:
+        assert [e["path"] for e in search.json()["errors"]] == ["query.q"]
+    unit = await client.get(f"{UNITS_URL}/37%00")
+    assert unit.status_code in (404, 422), unit.text
+    assert unit.headers["content-type"] == "application/problem+json"
+
+
 async def test_loading_the_reference_file_again_changes_nothing(services: Services) -> None:
     cursor = None
-    while True:
+    for _page in range(10_000):
         page = await services.changes.page(cursor, 200)
         cursor = page.next_cursor
         if not page.has_more:

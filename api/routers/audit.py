@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -6,6 +5,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import ServicesDep
 from api.domain.audit.models import ReadPublic, WritePublic
 from api.domain.audit.service import AuditQuery
+from api.domain.base import Instant
 from api.routers.common import ERRORS, Limit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERRORS)
@@ -16,9 +16,11 @@ def audit_query(
     actor: Annotated[
         str | None, Query(max_length=120, description="e.g. user:<id>, partner:<client id>")
     ] = None,
-    since: Annotated[datetime | None, Query(description="From this instant (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this instant")] = None,
-    after: Annotated[int, Query(ge=0, description="Last id (or seq) of the previous page")] = 0,
+    since: Annotated[Instant | None, Query(description="From this instant (inclusive)")] = None,
+    until: Annotated[Instant | None, Query(description="Before this instant")] = None,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Last id (or seq) of the previous page")
+    ] = 0,
     limit: Limit = 100,
 ) -> AuditQuery:
     return AuditQuery(entity_id, actor, since, until, after, limit)

@@ -9,6 +9,7 @@ from api.domain.errors import InvalidCursor
 from api.domain.pagination import decode_cursor, encode_cursor
 
 CURSOR_KIND = "chg"
+MAX_SEQ = 2**63
 
 
 class ChangeFeed:
@@ -26,7 +27,7 @@ class ChangeFeed:
         after_seq = 0
         if after:
             (value,) = decode_cursor(CURSOR_KIND, after, 1)
-            if not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_SEQ:
                 raise InvalidCursor("cursor is not one this service issued")
             after_seq = value
         stmt = select(ChangeLogEntry).where(col(ChangeLogEntry.seq) > after_seq)
