@@ -134,13 +134,13 @@ class MemberService(RecordService[Member, MemberPublic]):
         )
         self.session.add(row)
         await self.uow.flush()
+        self.uow.record(
+            ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, _facts(row))
+        )
         self._event(household.id, row.id, MembershipEventKind.JOINED, joined)
         if row.relation_to_head == Relation.HEAD:
             self._event(household.id, row.id, MembershipEventKind.BECAME_HEAD, joined)
             await self.households.set_head(household, row.id)
-        self.uow.record(
-            ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, _facts(row))
-        )
         await self.uow.flush()
         return self.public(row)
 
