@@ -4,7 +4,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.domain.households.models import HouseholdPublic
-from api.domain.members.models import MemberPublic
+from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.services import Services
 from api.domain.units.models import UnitPublic
 from api.domain.units.service import to_public as unit_public
@@ -20,6 +20,9 @@ class Context(BaseContext):
         self.households = DataLoader[uuid.UUID, HouseholdPublic | None](load_fn=self._households)
         self.members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._members)
         self.all_members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._all_members)
+        self.membership_events = DataLoader[uuid.UUID, list[MembershipEventPublic]](
+            load_fn=self._membership_events
+        )
 
     async def _units(self, codes: list[str]) -> list[UnitPublic | None]:
         found = await self.services.units.by_codes(codes)
@@ -31,6 +34,10 @@ class Context(BaseContext):
 
     async def _members(self, ids: list[uuid.UUID]) -> list[list[MemberPublic]]:
         found = await self.services.members.for_households(ids)
+        return [found.get(i, []) for i in ids]
+
+    async def _membership_events(self, ids: list[uuid.UUID]) -> list[list[MembershipEventPublic]]:
+        found = await self.services.members.histories(ids)
         return [found.get(i, []) for i in ids]
 
     async def _all_members(self, ids: list[uuid.UUID]) -> list[list[MemberPublic]]:

@@ -135,7 +135,7 @@ class Household:
 
     @strawberry.field
     async def membership_events(self, info: Info) -> list[MembershipEvent]:
-        events = await info.context.services.members.history(self.id)
+        events = await info.context.membership_events.load(self.id)
         return [as_type(MembershipEvent, e) for e in events]
 
 

@@ -16,7 +16,7 @@ from api.domain.errors import (
     FieldProblem,
     ValidationFailed,
 )
-from api.domain.households.models import HouseholdPublic
+from api.domain.households.models import Household, HouseholdPublic
 from api.domain.households.service import HouseholdService, check_version
 from api.domain.members.models import (
     HeadChange,
@@ -270,16 +270,28 @@ class MemberService(RecordService[Member, MemberPublic]):
         await self.uow.commit()
 
     async def history(self, household_id: uuid.UUID) -> list[MembershipEventPublic]:
-        access.require(self.principal, Permission.HOUSEHOLDS_READ)
+        self.reading()
         await self.households.load(household_id)
-        rows = (
-            await self.session.scalars(
-                select(MembershipEvent)
-                .where(col(MembershipEvent.household_id) == household_id)
-                .order_by(col(MembershipEvent.occurred_on), col(MembershipEvent.recorded_at))
+        return (await self.histories([household_id]))[household_id]
+
+    async def histories(
+        self, household_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[MembershipEventPublic]]:
+        """Membership events of many households in one query, oldest first (scoped)."""
+        self.reading()
+        result: dict[uuid.UUID, list[MembershipEventPublic]] = defaultdict(list)
+        stmt = (
+            select(MembershipEvent)
+            .join(Household, col(Household.id) == col(MembershipEvent.household_id))
+            .where(col(MembershipEvent.household_id).in_(list(household_ids)))
+            .order_by(col(MembershipEvent.occurred_on), col(MembershipEvent.recorded_at))
+        )
+        stmt = access.scoped(stmt, self.principal, col(Household.unit_path))
+        for row in (await self.session.scalars(stmt)).all():
+            result[row.household_id].append(
+                MembershipEventPublic.model_validate(row, from_attributes=True)
             )
-        ).all()
-        return [MembershipEventPublic.model_validate(r, from_attributes=True) for r in rows]
+        return result
 
     def _set_relation(self, row: Member, relation: Relation) -> None:
         before = row.relation_to_head
