@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import ServicesDep
 from api.domain.identity.shapes import (
@@ -72,6 +72,6 @@ async def list_keys(svc: ServicesDep) -> list[KeyPublic]:
 
 
 @router.post("/keys/rotate", responses=WRITE_ERRORS)
-async def rotate_keys(svc: ServicesDep) -> KeyPublic:
+async def rotate_keys(svc: ServicesDep, request: Request) -> KeyPublic:
     """Sign new tokens with a fresh key. Tokens signed before stay valid until they expire."""
-    return await svc.identity.rotate_keys()
+    return await svc.identity.rotate_keys(request.app.state.keyring)

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from api.domain.base import utcnow
 from api.domain.identity.models import SigningKey
 
 ALGORITHM = "EdDSA"
+RELOAD_INTERVAL_S = 300
 
 
 def _fernet(secret: str) -> Fernet:
@@ -69,7 +71,7 @@ class KeyRing:
         self._secret = secret
         self._keys: dict[str, _Loaded] = {}
         self._active: str | None = None
-        self._loaded = False
+        self._loaded_at: float | None = None
 
     async def load(self, session: AsyncSession, *, create_if_empty: bool = True) -> None:
         rows = list(
@@ -94,12 +96,13 @@ class KeyRing:
                 row.kid, private, Ed25519PublicKey.from_public_bytes(public_raw), row.public_jwk
             )
         self._keys = keys
-        self._loaded = True
+        self._loaded_at = time.monotonic()
         active = [row.kid for row in rows if row.retired_at is None]
         self._active = active[-1] if active else None
 
     async def ensure_loaded(self, session: AsyncSession) -> None:
-        if not self._loaded:
+        """Load once, then again every RELOAD_INTERVAL so rotations elsewhere reach us."""
+        if self._loaded_at is None or time.monotonic() - self._loaded_at > RELOAD_INTERVAL_S:
             await self.load(session)
 
     def knows(self, kid: str) -> bool:

@@ -218,10 +218,12 @@ class IdentityAdmin:
         ).all()
         return [PartnerPublic.model_validate(p, from_attributes=True) for p in rows]
 
-    async def rotate_keys(self) -> KeyPublic:
+    async def rotate_keys(self, ring: keys.KeyRing) -> KeyPublic:
+        """This process signs with the new key at once; others within their reload interval."""
         access.require(self.principal, Permission.KEYS_MANAGE)
         key = await keys.rotate(self.session, self.key_secret)
         await self.uow.commit()
+        await ring.load(self.session)
         return KeyPublic.model_validate(key, from_attributes=True)
 
     async def list_keys(self) -> list[KeyPublic]:
