@@ -1,8 +1,9 @@
 """The one module that knows which database engine is behind the service."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
@@ -18,6 +19,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from api.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
 
 
 def is_sqlite_url(url: str) -> bool:
@@ -65,7 +67,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, class_=SerialSession, expire_on_commit=False, autoflush=False)
 
 
 @asynccontextmanager
@@ -78,3 +80,44 @@ async def ping(engine: AsyncEngine) -> None:
     """Raises unless the database answers."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+class SerialSession(AsyncSession):
+    """An AsyncSession that runs one database operation at a time, to completion.
+
+    GraphQL resolves sibling fields concurrently and cancels the rest when one fails; an
+    AsyncSession used by two coroutines at once, or cancelled mid-statement, is left unusable.
+    Each operation therefore holds a lock and is shielded from cancellation.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._serial = asyncio.Lock()
+
+    async def _one_at_a_time(self, operation: Coroutine[Any, Any, T]) -> T:
+        async def locked() -> T:
+            async with self._serial:
+                return await operation
+
+        return await asyncio.shield(locked())
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._one_at_a_time(super().execute(*args, **kwargs))
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._one_at_a_time(super().scalar(*args, **kwargs))
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._one_at_a_time(super().get(*args, **kwargs))
+
+    async def flush(self, *args: Any, **kwargs: Any) -> None:
+        await self._one_at_a_time(super().flush(*args, **kwargs))
+
+    async def commit(self) -> None:
+        await self._one_at_a_time(super().commit())
+
+    async def rollback(self) -> None:
+        await self._one_at_a_time(super().rollback())
+
+    async def delete(self, instance: object) -> None:
+        await self._one_at_a_time(super().delete(instance))

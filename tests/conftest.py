@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.config import Settings
-from api.db import create_engine
+from api.db import SerialSession, create_engine
 from api.deps import get_principal, get_session
 from api.domain.access import SYSTEM, Principal
 from api.domain.services import Services
@@ -57,7 +57,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with engine.connect() as connection:
         transaction = await connection.begin()
-        session = AsyncSession(
+        session = SerialSession(
             bind=connection,
             expire_on_commit=False,
             autoflush=False,

@@ -145,3 +145,21 @@ async def test_rest_and_graphql_fail_with_the_same_code(
         )
     assert rest.json()["code"] == code
     assert [e["extensions"]["code"] for e in graph["errors"]] == [code]
+
+
+async def test_sibling_fields_that_query_at_once_and_fail_leave_the_session_usable(
+    client: httpx.AsyncClient,
+) -> None:
+    query = """{ units(first: 20) { edges { node { code children { code }
+        lineage { parents { parentCode } } successors { code } } } } }"""
+    body = await gql(client, query)
+    nodes = [e["node"] for e in body["data"]["units"]["edges"]]
+    assert {n["code"] for n in nodes if n["children"]} >= {"13384", "13393"}
+    failing = await gql(
+        client,
+        '{ a: unit(code: "37") { code } b: unit(code: "nope") { code } '
+        "c: units(first: 1) { pageInfo { hasNextPage } } }",
+    )
+    assert failing["errors"][0]["extensions"]["code"] == "not_found"
+    after = await gql(client, '{ unit(code: "37") { name } }')
+    assert after["data"]["unit"]["name"] == "Ninh Bình"

@@ -85,7 +85,7 @@ async def test_another_communes_households_cannot_be_reached(
             },
         )
     ).json()
-    assert alone.get("data") is None
+    assert alone.get("data") is None, alone
     assert alone["errors"][0]["extensions"]["code"] == "not_found"
 
     feed = (await c.get("/api/v1/changes?limit=200", headers=officer)).json()["items"]
