@@ -109,7 +109,10 @@ def parse_if_match(value: str | None) -> int | None:
         raise ValidationFailed(
             [
                 FieldProblem(
-                    "header.If-Match", 'expected an ETag of this service, e.g. "3"', "invalid_etag"
+                    "If-Match",
+                    'expected an ETag of this service, e.g. "3"',
+                    "invalid_etag",
+                    location="header",
                 )
             ]
         )
@@ -146,7 +149,7 @@ async def get_request_key(
     return RequestKey.checked(
         idempotency_key,
         f"{request.method} {request.url.path}\n".encode() + body,
-        "header.Idempotency-Key",
+        FieldProblem("Idempotency-Key", "", location="header"),
     )
 
 

@@ -69,7 +69,8 @@ def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
     extra: dict[str, Any] = dict(exc.extra)
     if isinstance(exc, e.ValidationFailed):
         extra["errors"] = [
-            {"path": p.path, "message": p.message, "code": p.code} for p in exc.problems
+            {"path": f"{p.location}.{p.path}", "message": p.message, "code": p.code}
+            for p in exc.problems
         ]
     if isinstance(exc, e.InvalidGrant | e.InvalidClient):
         extra["error"] = exc.code  # what OAuth2 clients look for (RFC 6749 section 5.2)

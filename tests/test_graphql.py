@@ -285,9 +285,9 @@ async def test_unit_with_parent_children_and_successors(client: httpx.AsyncClien
 
     # The commune that holds the territory today: its own successor, with villages under it.
     [successor] = [s for s in DATA.successions if s.predecessor == old]
-    current = (
-        await data(client, UNIT, {"code": successor.successor, "day": BEFORE.isoformat()})
-    )["unit"]
+    current = (await data(client, UNIT, {"code": successor.successor, "day": BEFORE.isoformat()}))[
+        "unit"
+    ]
     assert current["successors"] == [{"code": successor.successor, "validTo": None}]
     assert [c["code"] for c in current["today"]] == children_on(successor.successor, TODAY)
     assert set(villages_then) <= {c["code"] for c in current["today"]}
@@ -302,7 +302,7 @@ query($code: String!, $day: Date) {
 
 async def test_unit_subtree_on_a_day(client: httpx.AsyncClient) -> None:
     district = next(u.code for u in DATA.units if u.level == "district")
-    then = (await data(client, SUBTREE, {"code": district, "day": BEFORE.isoformat()}))
+    then = await data(client, SUBTREE, {"code": district, "day": BEFORE.isoformat()})
     assert [u["code"] for u in then["unitSubtree"]] == subtree_on(district, BEFORE)
     assert {u["level"] for u in then["unitSubtree"]} == {"DISTRICT", "COMMUNE", "VILLAGE"}
 
@@ -323,9 +323,7 @@ async def test_households_filtered_by_unit_subtree(
     commune = latest_parent(old_villages[0])  # the commune those villages belong to today
     assert commune is not None
     newcomer = next(v for v in children_on(commune, TODAY) if v not in old_villages)
-    elsewhere = next(
-        v.code for v in await current_villages(services) if v.parent_code != commune
-    )
+    elsewhere = next(v.code for v in await current_villages(services) if v.parent_code != commune)
     in_old = await make_household(services, old_villages[0])
     in_new = await make_household(services, newcomer)
     away = await make_household(services, elsewhere)
@@ -374,9 +372,7 @@ async def test_households_search_with_and_without_diacritics(
         date_of_birth=date(1960, 1, 1),
         personal_id=pid,
     )
-    await make_member(
-        services, second.id, full_name=f"Đặng Thị Hương {word}", personal_id=None
-    )
+    await make_member(services, second.id, full_name=f"Đặng Thị Hương {word}", personal_id=None)
 
     async def found(q: str) -> list[str]:
         return ids(await list_households(client, {"q": q}))
@@ -518,9 +514,7 @@ async def test_household_with_members_village_commune_and_history(
     assert {e["actor"] for e in found["membershipEvents"]} == {"system"}
 
 
-async def test_member_resolves_its_household(
-    client: httpx.AsyncClient, services: Services
-) -> None:
+async def test_member_resolves_its_household(client: httpx.AsyncClient, services: Services) -> None:
     household = await make_household(services, address="Đội 4")
     member = await make_member(services, household.id, full_name="Vũ Văn Hải")
     query = """
@@ -636,7 +630,9 @@ async def test_delete_household(client: httpx.AsyncClient, services: Services) -
     household = await make_household(services)
     member = await make_member(services, household.id)
     hid = str(household.id)
-    delete = "mutation($id: UUID!, $v: Int) { deleteHousehold(id: $id, expectedVersion: $v) { id } }"
+    delete = (
+        "mutation($id: UUID!, $v: Int) { deleteHousehold(id: $id, expectedVersion: $v) { id } }"
+    )
 
     stale = await error(client, delete, {"id": hid, "v": 7})
     assert stale["extensions"]["code"] == "version_conflict"
@@ -765,7 +761,9 @@ async def test_member_mutations(client: httpx.AsyncClient, services: Services) -
     }}"""
     died = (
         await data(
-            client, leave, {"id": head["id"], "input": {"reason": "DIED", "occurredOn": "2024-02-01"}}
+            client,
+            leave,
+            {"id": head["id"], "input": {"reason": "DIED", "occurredOn": "2024-02-01"}},
         )
     )["leaveHousehold"]
     assert (died["membershipStatus"], died["leftOn"], died["version"]) == (
@@ -822,14 +820,14 @@ async def test_member_mutations(client: httpx.AsyncClient, services: Services) -
         "code"
     ] == "not_found"
 
-    history = f"""
-    query($id: UUID!) {{
-      household(id: $id) {{
-        members {{ id relationToHead }}
-        everyone: members(includeFormer: true) {{ id membershipStatus }}
-        membershipEvents {{ kind memberId occurredOn }}
-      }}
-    }}"""
+    history = """
+    query($id: UUID!) {
+      household(id: $id) {
+        members { id relationToHead }
+        everyone: members(includeFormer: true) { id membershipStatus }
+        membershipEvents { kind memberId occurredOn }
+      }
+    }"""
     final = (await data(client, history, {"id": hid}))["household"]
     assert final["members"] == [{"id": spouse["id"], "relationToHead": "HEAD"}]
     assert final["everyone"] == [
@@ -904,7 +902,7 @@ async def test_validation_errors_name_each_graphql_field(
 ) -> None:
     """Paths name the field as the client wrote it: the argument, then the camelCase field."""
     household = await make_household(services)
-    if "input" in variables and operation == CREATE_HOUSEHOLD:
+    if operation == CREATE_HOUSEHOLD:
         variables = {"input": {"villageCode": household.village_code, **variables["input"]}}
     if operation == ADD_MEMBER:
         variables = {**variables, "household": str(household.id)}
@@ -934,9 +932,7 @@ async def test_refused_writes_write_nothing(client: httpx.AsyncClient, services:
     )
     assert bad_member["extensions"]["code"] == "validation_failed"
     members = "query($id: UUID!) { household(id: $id) { members(includeFormer: true) { id } } }"
-    assert (await data(client, members, {"id": str(household.id)}))["household"] == {
-        "members": []
-    }
+    assert (await data(client, members, {"id": str(household.id)}))["household"] == {"members": []}
 
 
 NOBODY = "00000000-0000-4000-8000-000000000000"
@@ -947,12 +943,14 @@ NOBODY = "00000000-0000-4000-8000-000000000000"
     [
         pytest.param(GET_HOUSEHOLD, {"id": NOBODY}, "household", id="household"),
         pytest.param(GET_MEMBER, {"id": NOBODY}, "member", id="member"),
-        pytest.param("{ unit(code: \"00000\") { code } }", {}, "unit", id="unit"),
+        pytest.param('{ unit(code: "00000") { code } }', {}, "unit", id="unit"),
         pytest.param(
-            "{ unitSubtree(code: \"00000\") { code } }", {}, "unitSubtree", id="unit-subtree"
+            '{ unitSubtree(code: "00000") { code } }', {}, "unitSubtree", id="unit-subtree"
         ),
         pytest.param(
-            UPDATE_HOUSEHOLD, {"id": NOBODY, "input": {"address": "x"}}, "updateHousehold",
+            UPDATE_HOUSEHOLD,
+            {"id": NOBODY, "input": {"address": "x"}},
+            "updateHousehold",
             id="update-household",
         ),
         pytest.param(

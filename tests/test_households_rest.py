@@ -149,7 +149,7 @@ async def test_unknown_or_non_village_unit_is_refused(
     )
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0] == {
-        "path": "village_code",
+        "path": "body.village_code",
         "message": "no administrative unit '99999-99'",
         "code": "unknown_unit",
     }

@@ -6,9 +6,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FieldProblem:
+    """One field at fault. `path` is the field's name in the input shape; `location` says where
+    the input came from (the request body, a header, a form, a query or GraphQL argument), so
+    each door can name it the way its clients wrote it."""
+
     path: str
     message: str
     code: str = "invalid"
+    location: str = "body"
 
 
 class DomainError(Exception):

@@ -40,10 +40,18 @@ class RequestKey:
     fingerprint: str
 
     @classmethod
-    def checked(cls, key: str, request: bytes, field_path: str) -> "RequestKey":
+    def checked(cls, key: str, request: bytes, where: FieldProblem) -> "RequestKey":
+        """`where` names the key's field as the client sent it (header or argument)."""
         if not _KEY.match(key):
             raise ValidationFailed(
-                [FieldProblem(field_path, "1 to 255 visible ASCII characters", "invalid_key")]
+                [
+                    FieldProblem(
+                        where.path,
+                        "1 to 255 visible ASCII characters",
+                        "invalid_key",
+                        where.location,
+                    )
+                ]
             )
         return cls(key, hashlib.sha256(request).hexdigest())
 

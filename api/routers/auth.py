@@ -22,7 +22,7 @@ TOKEN_ERRORS: dict[int | str, dict[str, object]] = {
 
 def _required(**fields: str | None) -> dict[str, str]:
     missing = [
-        FieldProblem(f"form.{k}", "is required for this grant_type", "missing")
+        FieldProblem(k, "is required for this grant_type", "missing", location="form")
         for k, v in fields.items()
         if not v
     ]

@@ -1,3 +1,5 @@
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated
 
 import strawberry
@@ -15,6 +17,19 @@ from api.schema.mutations import Mutation
 from api.schema.queries import Query
 
 
+class TolerantParserCache(ParserCache):
+    """ParserCache raises a syntax error from inside its hook, before ErrorCodes can tag it;
+    letting it pass makes Strawberry parse again and report it the ordinary way."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 class RegistrySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -25,7 +40,11 @@ class RegistrySchema(strawberry.Schema):
 schema = RegistrySchema(
     query=Query,
     mutation=Mutation,
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        ErrorCodes,
+        lambda: TolerantParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ],
 )
 
 

@@ -1,43 +1,36 @@
 """Domain errors become `extensions.code`, the same codes REST puts in problem+json."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql.error import GraphQLError
-from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
+from strawberry.utils.str_converters import to_camel_case
 
-from api.domain.errors import DomainError, ValidationFailed
+from api.domain.errors import DomainError, FieldProblem, ValidationFailed
 
 log = logging.getLogger("api")
 
 
-def validation_problems(exc: ValidationError, prefix: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "path": ".".join(str(p) for p in (prefix, *err["loc"])),
-            "message": err["msg"],
-            "code": err["type"],
-        }
-        for err in exc.errors()
-    ]
+def graphql_path(argument: str, loc: Sequence[int | str]) -> str:
+    return ".".join([argument, *(to_camel_case(p) if isinstance(p, str) else str(p) for p in loc)])
 
 
-def _extensions(original: BaseException | None) -> dict[str, Any] | None:
+def _problem(p: FieldProblem) -> dict[str, str]:
+    # Services name fields of the mutation's `input` in snake_case; arguments come named.
+    path = p.path if p.location == "argument" else graphql_path("input", p.path.split("."))
+    return {"path": path, "message": p.message, "code": p.code}
+
+
+def _extensions(original: DomainError) -> dict[str, Any]:
     if isinstance(original, ValidationFailed):
         return {
             "code": original.code,
-            "errors": [
-                {"path": p.path, "message": p.message, "code": p.code} for p in original.problems
-            ],
+            "errors": [_problem(p) for p in original.problems],
             **original.extra,
         }
-    if isinstance(original, DomainError):
-        return {"code": original.code, **original.extra}
-    if isinstance(original, ValidationError):
-        return {"code": "validation_failed", "errors": validation_problems(original, "input")}
-    return None
+    return {"code": original.code, **original.extra}
 
 
 class ErrorCodes(SchemaExtension):
@@ -53,20 +46,18 @@ class ErrorCodes(SchemaExtension):
     @staticmethod
     def _convert(error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = error.original_error
-        if original is None:
+        if original is None or error.path is None:
             # Syntax and schema validation errors: the client's query is at fault.
             error.extensions = {**(error.extensions or {}), "code": "graphql_invalid"}
             return error
-        ext = _extensions(original)
-        if ext is not None:
-            message = original.detail if isinstance(original, DomainError) else "Validation failed"
+        if isinstance(original, DomainError):
             return GraphQLError(
-                message,
+                original.detail,
                 nodes=error.nodes,
                 source=error.source,
                 positions=error.positions,
                 path=error.path,
-                extensions={**ext, "request_id": request_id},
+                extensions={**_extensions(original), "request_id": request_id},
             )
         log.error("unexpected error in GraphQL (request_id=%s)", request_id, exc_info=original)
         return GraphQLError(

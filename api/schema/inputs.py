@@ -4,12 +4,14 @@ import json
 from typing import Any, TypeVar
 
 import strawberry
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from strawberry.experimental import pydantic as spyd
 
+from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.households.models import HouseholdCreate, HouseholdFilter, HouseholdUpdate
 from api.domain.members.models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
 from api.domain.uow import RequestKey
+from api.schema.errors import graphql_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,14 +59,29 @@ HouseholdPatch = _patch_input(HouseholdUpdate, "HouseholdPatch")
 MemberPatch = _patch_input(MemberUpdate, "MemberPatch")
 
 
-def to_model(model: type[M], value: object) -> M:
-    """Validate a GraphQL input with the same shape REST uses (unsent fields stay unset)."""
+def to_model(model: type[M], value: object, argument: str = "input") -> M:
+    """Validate a GraphQL input with the same shape REST uses (unsent fields stay unset);
+    problems are named as the client wrote them, e.g. `input.floorAreaM2`."""
     data = {k: v for k, v in vars(value).items() if v is not strawberry.UNSET}
-    return model.model_validate(data)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    graphql_path(argument, err["loc"]), err["msg"], err["type"], location="argument"
+                )
+                for err in exc.errors()
+            ]
+        ) from exc
 
 
 def request_key(key: str | None, operation: str, payload: BaseModel) -> RequestKey | None:
     if key is None:
         return None
     body = json.dumps(payload.model_dump(mode="json"), sort_keys=True)
-    return RequestKey.checked(key, f"{operation}\n{body}".encode(), "idempotencyKey")
+    return RequestKey.checked(
+        key,
+        f"{operation}\n{body}".encode(),
+        FieldProblem("idempotencyKey", "", location="argument"),
+    )

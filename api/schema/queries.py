@@ -27,7 +27,9 @@ PAGE_MAX = 200
 
 def _first(first: int) -> int:
     if not 1 <= first <= PAGE_MAX:
-        raise ValidationFailed([FieldProblem("first", f"must be between 1 and {PAGE_MAX}")])
+        raise ValidationFailed(
+            [FieldProblem("first", f"must be between 1 and {PAGE_MAX}", location="argument")]
+        )
     return first
 
 
@@ -65,7 +67,9 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[Household]:
-        flt = to_model(HouseholdFilter, filter) if filter is not None else HouseholdFilter()
+        flt = (
+            to_model(HouseholdFilter, filter, "filter") if filter is not None else HouseholdFilter()
+        )
         page = await info.context.services.households.find(flt, after, _first(first))
         return household_connection(page)
 
