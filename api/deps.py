@@ -87,15 +87,28 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_services(
-    session: SessionDep, principal: PrincipalDep, settings: SettingsDep
-) -> Services:
+async def get_optional_principal(
+    auth: AuthDep,
+    token: Annotated[str | None, Depends(_bearer)],
+    x_purpose: Annotated[str | None, Header(max_length=300)] = None,
+) -> Principal | None:
+    """The caller if a token was sent (the GraphQL IDE page itself needs none)."""
+    return None if not token else await get_principal(auth, token, x_purpose)
+
+
+def make_services(session: AsyncSession, principal: Principal, settings: Settings) -> Services:
     return Services(
         session,
         principal,
         timedelta(hours=settings.idempotency_ttl_hours),
         settings.key_secret.get_secret_value(),
     )
+
+
+async def get_services(
+    session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+) -> Services:
+    return make_services(session, principal, settings)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.config import Settings
 from api.db import SerialSession, create_engine
-from api.deps import get_principal, get_session
+from api.deps import get_optional_principal, get_principal, get_session
 from api.domain.access import SYSTEM, Principal
 from api.domain.services import Services
 from api.domain.units import loader
@@ -95,6 +95,7 @@ def app(anonymous_app: FastAPI) -> FastAPI:
         return SYSTEM
 
     anonymous_app.dependency_overrides[get_principal] = system
+    anonymous_app.dependency_overrides[get_optional_principal] = system
     return anonymous_app
 
 

@@ -316,3 +316,13 @@ async def test_issued_tokens_carry_the_documented_claims(
         "cid",
     } <= set(claims)
     assert claims["exp"] - claims["iat"] == 15 * 60
+
+
+async def test_graphql_ide_opens_without_a_token_but_queries_need_one(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    page = await anonymous_client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    answer = (await anonymous_client.post("/graphql", json={"query": "{ me { role } }"})).json()
+    assert answer["errors"][0]["extensions"]["code"] == "unauthorized"

@@ -9,8 +9,8 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionContext
 
-from api.deps import get_services
-from api.domain.services import Services
+from api.deps import SessionDep, SettingsDep, get_optional_principal, make_services
+from api.domain.access import Principal
 from api.schema.context import Context
 from api.schema.errors import ErrorCodes
 from api.schema.mutations import Mutation
@@ -48,8 +48,12 @@ schema = RegistrySchema(
 )
 
 
-async def get_context(services: Annotated[Services, Depends(get_services)]) -> Context:
-    return Context(services)
+async def get_context(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal | None, Depends(get_optional_principal)],
+) -> Context:
+    return Context(None if principal is None else make_services(session, principal, settings))
 
 
 def graphql_router(ide: bool) -> GraphQLRouter[Context, None]:

@@ -3,6 +3,7 @@ import uuid
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.domain.errors import Unauthorized
 from api.domain.households.models import HouseholdPublic
 from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.services import Services
@@ -13,9 +14,9 @@ from api.domain.units.service import to_public as unit_public
 class Context(BaseContext):
     """Per request: the shared Services and DataLoaders that batch through them."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services | None) -> None:
         super().__init__()
-        self.services = services
+        self._services = services
         self.units = DataLoader[str, UnitPublic | None](load_fn=self._units)
         self.households = DataLoader[uuid.UUID, HouseholdPublic | None](load_fn=self._households)
         self.members = DataLoader[uuid.UUID, list[MemberPublic]](load_fn=self._members)
@@ -23,6 +24,13 @@ class Context(BaseContext):
         self.membership_events = DataLoader[uuid.UUID, list[MembershipEventPublic]](
             load_fn=self._membership_events
         )
+
+    @property
+    def services(self) -> Services:
+        """Every field needs a signed-in caller; only the IDE page is served without one."""
+        if self._services is None:
+            raise Unauthorized("send a bearer token (see POST /api/v1/auth/token)")
+        return self._services
 
     async def _units(self, codes: list[str]) -> list[UnitPublic | None]:
         found = await self.services.units.by_codes(codes)
