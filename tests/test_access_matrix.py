@@ -1,246 +1,780 @@
-"""Every role against every operation, through REST and through GraphQL, from one table.
+"""Every role against every operation, from one table, through REST and through GraphQL.
 
-Outcomes: ok (2xx / no GraphQL error), deny (403 forbidden), hidden (404: outside the area),
-invalid (422), anon (401). Households "in" live in commune 13384, "out" in 13393.
+Each cell is the outcome both doors must give: `ok`, or the status of the refusal with its code:
+401 `unauthorized`, 403 `forbidden`, 404 `not_found` (a record outside the caller's area does
+not exist for it), 422 `validation_failed` with the field problem `out_of_scope`. GraphQL says
+the same through `extensions.code`. An allowed call is checked for what it returns and what it
+changed; a refused one for having changed nothing.
+
+Households "in" the area live in commune 13384, those "out" of it in 13393. Staff tokens are
+minted with the app's own key ring (sign-in itself is tested in test_tokens.py); the partner is
+a real partner client, because its token is checked against the client's row on every call.
 """
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlmodel import col
 
-from api.domain.access import Role
+from api.domain.access import ROLE_PERMISSIONS, Principal, Role
+from api.domain.households.models import Household
+from api.domain.identity.keys import KeyRing
+from api.domain.identity.models import SigningKey, UserAccount
+from api.domain.identity.service import area_paths
+from api.domain.identity.shapes import PartnerCreate, UserCreate
+from api.domain.identity.tokens import issue_access_token
+from api.domain.members.models import Member
 from api.domain.services import Services
 from tests.builders import make_household, make_member
-from tests.identity import bearer, make_partner, make_user, partner_token, sign_in
 
-ROLES = ["reviewer", "commune", "district", "province", "supervisor", "partner", "admin", "anon"]
-_n = itertools.count()
-
-# operation: outcome per role, in ROLES order
-MATRIX: dict[str, list[str]] = {
-    "list units": ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "read household in": ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "read household out": ["hidden", "hidden", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "list households": ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "create household in": ["ok", "ok", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "create household out": ["invalid", "invalid", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "update household in": ["ok", "ok", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "update household out": ["hidden", "hidden", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "delete household in": ["ok", "ok", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "add member in": ["ok", "ok", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "read member in": ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "read member out": ["hidden", "hidden", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "read change feed": ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "me": ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "anon"],
-    "create reviewer": ["deny", "ok", "ok", "ok", "deny", "deny", "ok", "anon"],
-    "list users": ["deny", "ok", "ok", "ok", "deny", "deny", "ok", "anon"],
-    "list partners": ["deny", "deny", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "list keys": ["deny", "deny", "deny", "deny", "deny", "deny", "ok", "anon"],
-    "audit writes": ["deny", "deny", "deny", "deny", "ok", "deny", "ok", "anon"],
-    "audit reads": ["deny", "deny", "deny", "deny", "ok", "deny", "ok", "anon"],
+ROLES = (
+    "reviewer",
+    "commune_officer",
+    "district_officer",
+    "province_officer",
+    "partner",
+    "supervisor",
+    "admin",
+    "anonymous",
+)
+SIX_COMMUNES = ["13384", "13393", "13396", "13402", "13420", "13435"]
+AREA_CODES: dict[str, list[str]] = {
+    "reviewer": ["13384"],
+    "commune_officer": ["13384"],
+    "district_officer": SIX_COMMUNES,
+    "province_officer": ["37"],
+    "partner": ["37"],
+    "supervisor": ["37"],
 }
+PURPOSE = "access matrix check"  # the partner always states one here
+
+# One row per operation; one column per role, in ROLES order.
+TABLE = """
+operation                       reviewer commune district province partner supervisor admin anon
+list units                      ok       ok      ok       ok       ok      ok         ok    401
+get household in area           ok       ok      ok       ok       ok      ok         ok    401
+get household outside area      404      404     ok       ok       ok      ok         ok    401
+list households                 ok       ok      ok       ok       ok      ok         ok    401
+create household in area        ok       ok      403      403      403     403        ok    401
+create household outside area   422      422     403      403      403     403        ok    401
+update household in area        ok       ok      403      403      403     403        ok    401
+update household outside area   404      404     403      403      403     403        ok    401
+delete household in area        ok       ok      403      403      403     403        ok    401
+delete household outside area   404      404     403      403      403     403        ok    401
+add member in area              ok       ok      403      403      403     403        ok    401
+add member outside area         404      404     403      403      403     403        ok    401
+get member in area              ok       ok      ok       ok       ok      ok         ok    401
+get member outside area         404      404     ok       ok       ok      ok         ok    401
+read change feed                ok       ok      ok       ok       ok      ok         ok    401
+me                              ok       ok      ok       ok       ok      ok         ok    401
+create reviewer in area         403      ok      ok       ok       403     403        ok    401
+create reviewer outside area    403      422     ok       ok       403     403        ok    401
+create commune officer          403      403     ok       ok       403     403        ok    401
+list users                      403      ok      ok       ok       403     403        ok    401
+list partners                   403      403     403      403      403     403        ok    401
+list keys                       403      403     403      403      403     403        ok    401
+rotate keys                     403      403     403      403      403     403        ok    401
+audit writes                    403      403     403      403      403     ok         ok    401
+audit reads                     403      403     403      403      403     ok         ok    401
+"""
+
+
+def _parse(table: str) -> dict[str, dict[str, str]]:
+    rows: dict[str, dict[str, str]] = {}
+    for line in table.strip().splitlines()[1:]:
+        words = line.split()
+        cells = words[-len(ROLES) :]
+        rows[" ".join(words[: -len(ROLES)])] = dict(zip(ROLES, cells, strict=True))
+    return rows
+
+
+MATRIX = _parse(TABLE)
+CODES = {"401": "unauthorized", "403": "forbidden", "404": "not_found", "422": "validation_failed"}
+_serial = itertools.count(1)
 
 
 @dataclass
 class World:
+    """Records every case may read; writes that destroy get a fresh target of their own."""
+
     household_in: str
     household_out: str
     member_in: str
     member_out: str
+    partner_id: str
+    name: str  # both members bear it: a search for it finds only this world's households
+    feed_start: str  # the change feed's position before this world was made
+    user_in: str = ""
+    user_out: str = ""
 
 
-Call = Callable[[httpx.AsyncClient, dict[str, str], World], Awaitable[httpx.Response]]
+@dataclass
+class Case:
+    services: Services
+    world: World
+    role: str
+    door: str
+    areas: tuple[str, ...]
+    tag: str = field(default_factory=lambda: f"matrix-{next(_serial)}")
+    target: str = ""
+
+    def sees(self, path: str) -> bool:
+        return any(a == "" or path == a or path.startswith(f"{a}/") for a in self.areas)
 
 
-def _rest(method: str, path: str, body: Callable[[], dict[str, Any]] | None = None) -> Call:
-    async def call(client: httpx.AsyncClient, headers: dict[str, str], w: World) -> httpx.Response:
-        url = path.format(**vars(w))
-        return await client.request(method, url, headers=headers, json=body() if body else None)
-
-    return call
-
-
-def _household(village: str) -> Callable[[], dict[str, Any]]:
-    return lambda: {"village_code": village, "address": f"matrix {next(_n)}"}
+Rest = tuple[str, str, dict[str, Any] | None]
+GraphQL = tuple[str, dict[str, Any]]
+Check = Callable[[Case, Any], Awaitable[None]]
+Untouched = Callable[[Case], Awaitable[None]]
+Target = Callable[[Case], Awaitable[str]]
 
 
-def _reviewer() -> dict[str, Any]:
-    return {
-        "username": f"matrix-{next(_n)}",
-        "full_name": "x",
-        "password": "p" * 12,
-        "role": "reviewer",
-        "area_codes": ["13384"],
-    }
+@dataclass(frozen=True)
+class Operation:
+    rest: Callable[[Case], Rest]
+    graphql: Callable[[Case], GraphQL] | None
+    check: Check  # an allowed call: what it answered and what it did
+    untouched: Untouched | None = None  # a refused write: nothing changed
+    target: Target | None = None  # a fresh record for this case alone
 
 
-def _member() -> dict[str, Any]:
-    return {
-        "full_name": "Ma Trận",
+# ---- what allowed calls must answer --------------------------------------------------------
+
+
+async def _units_listed(case: Case, body: Any) -> None:
+    expected = (await case.services.units.find(limit=5)).items
+    assert [u["code"] for u in body["items"]] == [u.code for u in expected]
+
+
+def _household_is(village: str) -> Check:
+    async def check(case: Case, body: Any) -> None:
+        assert body["id"] == case.target
+        assert body["unit_path"] == f"37/{village[:5]}/{village}"
+
+    return check
+
+
+async def _households_listed(case: Case, body: Any) -> None:
+    ids = {h["id"] for h in body["items"]}
+    assert all(case.sees(h["unit_path"]) for h in body["items"]), body
+    assert case.world.household_in in ids
+    assert (case.world.household_out in ids) == case.sees("37/13393/13393-01")
+
+
+def _created_in(village: str) -> Check:
+    async def check(case: Case, body: Any) -> None:
+        assert body["unit_path"] == f"37/{village[:5]}/{village}"
+        assert body["village_code"] == village
+        row = await case.services.session.get(Household, uuid.UUID(body["id"]))
+        assert row is not None
+        assert row.address == case.tag
+
+    return check
+
+
+async def _no_household_tagged(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(Household.address) == case.tag)
+    )
+    assert found == 0
+
+
+async def _updated(case: Case, body: Any) -> None:
+    assert (body["id"], body["address"]) == (case.target, case.tag)
+
+
+async def _target_address_unchanged(case: Case) -> None:
+    row = await case.services.session.get(Household, uuid.UUID(case.target))
+    assert row is not None
+    await case.services.session.refresh(row)
+    assert row.address != case.tag
+
+
+async def _deleted(case: Case, body: Any) -> None:
+    row = await case.services.session.get(Household, uuid.UUID(case.target))
+    assert row is not None
+    await case.services.session.refresh(row)
+    assert row.deleted_at is not None
+
+
+async def _not_deleted(case: Case) -> None:
+    row = await case.services.session.get(Household, uuid.UUID(case.target))
+    assert row is not None
+    await case.services.session.refresh(row)
+    assert row.deleted_at is None
+
+
+async def _member_added(case: Case, body: Any) -> None:
+    assert body["household_id"] == case.target
+    row = await case.services.session.get(Member, uuid.UUID(body["id"]))
+    assert row is not None
+    assert row.full_name == case.tag
+
+
+async def _no_member_tagged(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(Member.full_name) == case.tag)
+    )
+    assert found == 0
+
+
+def _member_is(key: str, household_key: str) -> Check:
+    async def check(case: Case, body: Any) -> None:
+        assert body["id"] == getattr(case.world, key)
+        assert body["household_id"] == getattr(case.world, household_key)
+
+    return check
+
+
+async def _feed_scoped(case: Case, body: Any) -> None:
+    entries = body["items"]
+    assert all(case.sees(e["unit_path"]) for e in entries), entries
+    ids = {e["entity_id"] for e in entries}
+    assert case.world.household_in in ids
+    assert (case.world.household_out in ids) == case.sees("37/13393/13393-01")
+
+
+async def _me(case: Case, body: Any) -> None:
+    role = Role(case.role)
+    assert body["role"].lower() == role.value
+    assert tuple(body["areas"]) == case.areas
+    assert body["permissions"] == sorted(p.value for p in ROLE_PERMISSIONS[role])
+
+
+def _user_created(role: str, codes: list[str]) -> Check:
+    async def check(case: Case, body: Any) -> None:
+        assert (body["username"], body["role"], body["area_codes"]) == (case.tag, role, codes)
+        assert body["active"] is True
+        assert not {"password", "password_hash"} & set(body)
+
+    return check
+
+
+async def _no_user_tagged(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(UserAccount.username) == case.tag)
+    )
+    assert found == 0
+
+
+async def _users_listed(case: Case, body: Any) -> None:
+    names = {u["username"] for u in body}
+    assert case.world.user_in in names
+    assert (case.world.user_out in names) == case.sees("37/13393")
+    assert all("password_hash" not in u for u in body)
+
+
+async def _partners_listed(case: Case, body: Any) -> None:
+    (ours,) = [p for p in body if p["client_id"] == case.world.partner_id]
+    assert (ours["agency"], ours["area_codes"], ours["active"]) == (
+        "social_insurance",
+        ["37"],
+        True,
+    )
+    assert all(not {"secret_hash", "client_secret"} & set(p) for p in body)
+
+
+async def _keys_listed(case: Case, body: Any) -> None:
+    active = [k["kid"] for k in body if k["retired_at"] is None]
+    assert active == [await _active_kid(case)]
+    stored = (await case.services.session.scalars(select(col(SigningKey.kid)))).all()
+    assert sorted(k["kid"] for k in body) == sorted(stored)
+    assert all(set(k) == {"kid", "algorithm", "created_at", "retired_at"} for k in body)
+
+
+async def _active_kid(case: Case) -> str:
+    kids = (
+        await case.services.session.scalars(
+            select(col(SigningKey.kid)).where(col(SigningKey.retired_at).is_(None))
+        )
+    ).all()
+    assert len(kids) == 1, kids
+    return kids[0]
+
+
+async def _rotated(case: Case, body: Any) -> None:
+    assert body["kid"] != case.target
+    assert body["retired_at"] is None
+    assert await _active_kid(case) == body["kid"]
+    old = await case.services.session.get(SigningKey, case.target)
+    assert old is not None
+    await case.services.session.refresh(old)
+    assert old.retired_at is not None
+
+
+async def _not_rotated(case: Case) -> None:
+    assert await _active_kid(case) == case.target
+
+
+async def _writes_audited(case: Case, body: Any) -> None:
+    (entry,) = body
+    assert (entry["entity_id"], entry["operation"], entry["actor"]) == (
+        case.world.household_in,
+        "create",
+        "system",
+    )
+    assert entry["diff"]["village_code"] == [None, "13384-01"]
+
+
+async def _reads_audited(case: Case, body: Any) -> None:
+    assert [(r["actor"], r["purpose"], r["entity_type"], r["entity_id"]) for r in body] == [
+        (f"partner:{case.world.partner_id}", PURPOSE, "household", case.world.household_in)
+    ]
+
+
+# ---- fresh targets --------------------------------------------------------------------------
+
+
+def _fresh_household(village: str) -> Target:
+    async def target(case: Case) -> str:
+        return str((await make_household(case.services, village)).id)
+
+    return target
+
+
+def _world_record(key: str) -> Target:
+    async def target(case: Case) -> str:
+        value: str = getattr(case.world, key)
+        return value
+
+    return target
+
+
+# ---- the requests, one per door -------------------------------------------------------------
+
+
+def _get(path: str) -> Callable[[Case], Rest]:
+    return lambda c: ("GET", path.format(w=c.world, target=c.target), None)  # httpx quotes it
+
+
+def _query(text: str, **variables: str) -> Callable[[Case], GraphQL]:
+    """`variables` name attributes of the case's world, or `target`."""
+
+    def build(c: Case) -> GraphQL:
+        values = {
+            k: c.target if v == "target" else getattr(c.world, v) for k, v in variables.items()
+        }
+        return text, values
+
+    return build
+
+
+def _new_household(village: str) -> tuple[Callable[[Case], Rest], Callable[[Case], GraphQL]]:
+    def rest(c: Case) -> Rest:
+        return "POST", "/api/v1/households", {"village_code": village, "address": c.tag}
+
+    def graphql(c: Case) -> GraphQL:
+        return (
+            "mutation($input: HouseholdInput!) {"
+            " createHousehold(input: $input) { id unitPath villageCode } }",
+            {"input": {"villageCode": village, "address": c.tag}},
+        )
+
+    return rest, graphql
+
+
+def _update_rest(c: Case) -> Rest:
+    return "PATCH", f"/api/v1/households/{c.target}", {"address": c.tag}
+
+
+def _update_graphql(c: Case) -> GraphQL:
+    return (
+        "mutation($id: UUID!, $input: HouseholdPatch!) {"
+        " updateHousehold(id: $id, input: $input) { id address } }",
+        {"id": c.target, "input": {"address": c.tag}},
+    )
+
+
+def _delete_rest(c: Case) -> Rest:
+    return "DELETE", f"/api/v1/households/{c.target}", None
+
+
+def _delete_graphql(c: Case) -> GraphQL:
+    return "mutation($id: UUID!) { deleteHousehold(id: $id) { id } }", {"id": c.target}
+
+
+def _add_member_rest(c: Case) -> Rest:
+    body = {
+        "full_name": c.tag,
         "sex": "female",
         "date_of_birth": "1990-01-01",
         "relation_to_head": "child",
     }
+    return "POST", f"/api/v1/households/{c.target}/members", body
 
 
-REST: dict[str, Call] = {
-    "list units": _rest("GET", "/api/v1/units?limit=1"),
-    "read household in": _rest("GET", "/api/v1/households/{household_in}"),
-    "read household out": _rest("GET", "/api/v1/households/{household_out}"),
-    "list households": _rest("GET", "/api/v1/households?limit=5"),
-    "create household in": _rest("POST", "/api/v1/households", _household("13384-01")),
-    "create household out": _rest("POST", "/api/v1/households", _household("13393-01")),
-    "update household in": _rest(
-        "PATCH", "/api/v1/households/{household_in}", lambda: {"address": f"changed {next(_n)}"}
-    ),
-    "update household out": _rest(
-        "PATCH", "/api/v1/households/{household_out}", lambda: {"address": f"changed {next(_n)}"}
-    ),
-    "delete household in": _rest("DELETE", "/api/v1/households/{household_in}"),
-    "add member in": _rest("POST", "/api/v1/households/{household_in}/members", _member),
-    "read member in": _rest("GET", "/api/v1/members/{member_in}"),
-    "read member out": _rest("GET", "/api/v1/members/{member_out}"),
-    "read change feed": _rest("GET", "/api/v1/changes?limit=5"),
-    "me": _rest("GET", "/api/v1/auth/me"),
-    "create reviewer": _rest("POST", "/api/v1/users", _reviewer),
-    "list users": _rest("GET", "/api/v1/users"),
-    "list partners": _rest("GET", "/api/v1/partners"),
-    "list keys": _rest("GET", "/api/v1/keys"),
-    "audit writes": _rest("GET", "/api/v1/audit/writes?limit=5"),
-    "audit reads": _rest("GET", "/api/v1/audit/reads?limit=5"),
-}
-
-GRAPHQL: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
-    "list units": ("{ units(first: 1) { pageInfo { hasNextPage } } }", lambda w: {}),
-    "read household in": (
-        "query($id: UUID!) { household(id: $id) { id } }",
-        lambda w: {"id": w.household_in},
-    ),
-    "read household out": (
-        "query($id: UUID!) { household(id: $id) { id } }",
-        lambda w: {"id": w.household_out},
-    ),
-    "list households": ("{ households(first: 5) { edges { cursor } } }", lambda w: {}),
-    "create household in": (
-        'mutation { createHousehold(input: {villageCode: "13384-01", address: "g"}) { id } }',
-        lambda w: {},
-    ),
-    "create household out": (
-        'mutation { createHousehold(input: {villageCode: "13393-01", address: "g"}) { id } }',
-        lambda w: {},
-    ),
-    "update household in": (
-        'mutation($id: UUID!) { updateHousehold(id: $id, input: {address: "g2"}) { id } }',
-        lambda w: {"id": w.household_in},
-    ),
-    "update household out": (
-        'mutation($id: UUID!) { updateHousehold(id: $id, input: {address: "g2"}) { id } }',
-        lambda w: {"id": w.household_out},
-    ),
-    "delete household in": (
-        "mutation($id: UUID!) { deleteHousehold(id: $id) { id } }",
-        lambda w: {"id": w.household_in},
-    ),
-    "read member in": (
-        "query($id: UUID!) { member(id: $id) { id } }",
-        lambda w: {"id": w.member_in},
-    ),
-    "read member out": (
-        "query($id: UUID!) { member(id: $id) { id } }",
-        lambda w: {"id": w.member_out},
-    ),
-    "read change feed": ("{ changes(first: 5) { nextCursor } }", lambda w: {}),
-    "me": ("{ me { role } }", lambda w: {}),
-}
-
-REST_OUTCOME = {401: "anon", 403: "deny", 404: "hidden", 422: "invalid"}
-GRAPHQL_OUTCOME = {
-    "unauthorized": "anon",
-    "forbidden": "deny",
-    "not_found": "hidden",
-    "validation_failed": "invalid",
-}
-
-
-async def _tokens(client: httpx.AsyncClient, services: Services) -> dict[str, dict[str, str]]:
-    accounts = {
-        "reviewer": (Role.REVIEWER, ["13384"]),
-        "commune": (Role.COMMUNE_OFFICER, ["13384"]),
-        "district": (Role.DISTRICT_OFFICER, ["13384", "13393", "13396", "13402", "13420", "13435"]),
-        "province": (Role.PROVINCE_OFFICER, ["37"]),
-        "supervisor": (Role.SUPERVISOR, ["37"]),
-        "admin": (Role.ADMIN, []),
-    }
-    headers = {}
-    for name, (role, areas) in accounts.items():
-        token = (await sign_in(client, await make_user(services, role, areas)))["access_token"]
-        headers[name] = bearer(token)
-    partner = await partner_token(client, await make_partner(services))
-    headers["partner"] = {**bearer(partner), "X-Purpose": "access matrix"}
-    headers["anon"] = {}
-    return headers
-
-
-async def _world(services: Services) -> World:
-    inside = await make_household(services, "13384-01")
-    outside = await make_household(services, "13393-01")
-    return World(
-        str(inside.id),
-        str(outside.id),
-        str((await make_member(services, inside.id)).id),
-        str((await make_member(services, outside.id)).id),
+def _add_member_graphql(c: Case) -> GraphQL:
+    return (
+        "mutation($hid: UUID!, $input: MemberInput!) {"
+        " addMember(householdId: $hid, input: $input) { id householdId } }",
+        {
+            "hid": c.target,
+            "input": {
+                "fullName": c.tag,
+                "sex": "FEMALE",
+                "dateOfBirth": "1990-01-01",
+                "relationToHead": "CHILD",
+            },
+        },
     )
 
 
-async def test_access_matrix_rest(anonymous_client: httpx.AsyncClient, services: Services) -> None:
-    headers = await _tokens(anonymous_client, services)
-    mismatches = []
-    for operation, expected in MATRIX.items():
-        for role, outcome in zip(ROLES, expected, strict=True):
-            world = await _world(services)  # fresh records: deletes and updates stay isolated
-            response = await REST[operation](anonymous_client, headers[role], world)
-            got = "ok" if response.is_success else REST_OUTCOME.get(response.status_code, "?")
-            if got != outcome:
-                mismatches.append(
-                    f"{operation} as {role}: {got} ({response.status_code}), expected {outcome}"
-                )
-            if not response.is_success:
-                assert response.headers["content-type"] == "application/problem+json"
-    assert mismatches == []
+def _new_user(role: str, codes: list[str]) -> Callable[[Case], Rest]:
+    def rest(c: Case) -> Rest:
+        body = {
+            "username": c.tag,
+            "full_name": "Người Dùng Ma Trận",
+            "password": "mật khẩu đủ dài",
+            "role": role,
+            "area_codes": codes,
+        }
+        return "POST", "/api/v1/users", body
+
+    return rest
 
 
-async def test_access_matrix_graphql(
-    anonymous_client: httpx.AsyncClient, services: Services
+HOUSEHOLD = "query($id: UUID!) { household(id: $id) { id unitPath } }"
+MEMBER = "query($id: UUID!) { member(id: $id) { id householdId } }"
+new_in, new_out = _new_household("13384-01"), _new_household("13393-01")
+
+OPERATIONS: dict[str, Operation] = {
+    "list units": Operation(
+        _get("/api/v1/units?limit=5"),
+        _query("{ units(first: 5) { items: nodes { code } } }"),
+        _units_listed,
+    ),
+    "get household in area": Operation(
+        _get("/api/v1/households/{target}"),
+        _query(HOUSEHOLD, id="target"),
+        _household_is("13384-01"),
+        target=_world_record("household_in"),
+    ),
+    "get household outside area": Operation(
+        _get("/api/v1/households/{target}"),
+        _query(HOUSEHOLD, id="target"),
+        _household_is("13393-01"),
+        target=_world_record("household_out"),
+    ),
+    "list households": Operation(
+        _get("/api/v1/households?limit=200&q={w.name}"),
+        _query(
+            "query($q: String!) {"
+            " households(first: 200, filter: {q: $q}) { items: nodes { id unitPath } } }",
+            q="name",
+        ),
+        _households_listed,
+    ),
+    "create household in area": Operation(
+        new_in[0], new_in[1], _created_in("13384-01"), _no_household_tagged
+    ),
+    "create household outside area": Operation(
+        new_out[0], new_out[1], _created_in("13393-01"), _no_household_tagged
+    ),
+    "update household in area": Operation(
+        _update_rest,
+        _update_graphql,
+        _updated,
+        _target_address_unchanged,
+        _world_record("household_in"),
+    ),
+    "update household outside area": Operation(
+        _update_rest,
+        _update_graphql,
+        _updated,
+        _target_address_unchanged,
+        _world_record("household_out"),
+    ),
+    "delete household in area": Operation(
+        _delete_rest, _delete_graphql, _deleted, _not_deleted, _fresh_household("13384-01")
+    ),
+    "delete household outside area": Operation(
+        _delete_rest, _delete_graphql, _deleted, _not_deleted, _fresh_household("13393-01")
+    ),
+    "add member in area": Operation(
+        _add_member_rest,
+        _add_member_graphql,
+        _member_added,
+        _no_member_tagged,
+        _world_record("household_in"),
+    ),
+    "add member outside area": Operation(
+        _add_member_rest,
+        _add_member_graphql,
+        _member_added,
+        _no_member_tagged,
+        _world_record("household_out"),
+    ),
+    "get member in area": Operation(
+        _get("/api/v1/members/{w.member_in}"),
+        _query(MEMBER, id="member_in"),
+        _member_is("member_in", "household_in"),
+    ),
+    "get member outside area": Operation(
+        _get("/api/v1/members/{w.member_out}"),
+        _query(MEMBER, id="member_out"),
+        _member_is("member_out", "household_out"),
+    ),
+    "read change feed": Operation(
+        _get("/api/v1/changes?limit=200&after={w.feed_start}"),
+        _query(
+            "query($after: String!) {"
+            " changes(first: 200, after: $after) { items { entityId unitPath } } }",
+            after="feed_start",
+        ),
+        _feed_scoped,
+    ),
+    "me": Operation(_get("/api/v1/auth/me"), _query("{ me { role areas permissions } }"), _me),
+    "create reviewer in area": Operation(
+        _new_user("reviewer", ["13384"]),
+        None,
+        _user_created("reviewer", ["13384"]),
+        _no_user_tagged,
+    ),
+    "create reviewer outside area": Operation(
+        _new_user("reviewer", ["13393"]),
+        None,
+        _user_created("reviewer", ["13393"]),
+        _no_user_tagged,
+    ),
+    "create commune officer": Operation(
+        _new_user("commune_officer", ["13384"]),
+        None,
+        _user_created("commune_officer", ["13384"]),
+        _no_user_tagged,
+    ),
+    "list users": Operation(_get("/api/v1/users"), None, _users_listed),
+    "list partners": Operation(_get("/api/v1/partners"), None, _partners_listed),
+    "list keys": Operation(_get("/api/v1/keys"), None, _keys_listed),
+    "rotate keys": Operation(
+        lambda c: ("POST", "/api/v1/keys/rotate", None),
+        None,
+        _rotated,
+        _not_rotated,
+        _active_kid,
+    ),
+    "audit writes": Operation(
+        _get("/api/v1/audit/writes?entity_id={w.household_in}"), None, _writes_audited
+    ),
+    "audit reads": Operation(
+        _get("/api/v1/audit/reads?actor=partner:{w.partner_id}"), None, _reads_audited
+    ),
+}
+
+
+# ---- the callers ----------------------------------------------------------------------------
+
+
+async def _feed_end(services: Services) -> str:
+    """Where the change feed ends now: earlier tests may have committed entries of their own."""
+    page = await services.changes.page(None, 200)
+    while page.has_more:
+        page = await services.changes.page(page.next_cursor, 200)
+    return page.next_cursor
+
+
+async def _world(services: Services) -> World:
+    feed_start = await _feed_end(services)
+    name = f"Hộ Ma Trận {uuid.uuid4().hex[:8]}"
+    inside = await make_household(services, "13384-01", phone="0912345678")
+    outside = await make_household(services, "13393-01", phone="0987654321")
+    partner_id = f"matrix-partner-{next(_serial)}"
+    await services.identity.create_partner(
+        PartnerCreate(
+            client_id=partner_id, name="BHXH", agency="social_insurance", area_codes=["37"]
+        ),
+        secret="not used: the matrix mints the partner's token",
+    )
+    return World(
+        household_in=str(inside.id),
+        household_out=str(outside.id),
+        member_in=str((await make_member(services, inside.id, full_name=name)).id),
+        member_out=str((await make_member(services, outside.id, full_name=name)).id),
+        partner_id=partner_id,
+        name=name,
+        feed_start=feed_start,
+    )
+
+
+async def _callers(
+    app: FastAPI, services: Services, world: World
+) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
+    """Headers and areas (paths) for each role; tokens carry what sign-in would put in them."""
+    ring: KeyRing = app.state.keyring
+    await ring.ensure_loaded(services.session)
+    settings = app.state.settings
+    callers: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {"anonymous": ({}, ())}
+    for name in ROLES[:-1]:
+        role = Role(name)
+        areas = (
+            ("",) if role == Role.ADMIN else await area_paths(services.session, AREA_CODES[name])
+        )
+        partner = role == Role.PARTNER
+        principal = Principal(
+            subject=f"partner:{world.partner_id}" if partner else f"user:{uuid.uuid4()}",
+            role=role,
+            areas=areas,
+            agency="social_insurance" if partner else None,
+            client=f"partner:{world.partner_id}" if partner else None,
+        )
+        token = issue_access_token(
+            ring,
+            principal,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            lifetime=timedelta(minutes=5),
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        if partner:
+            headers["X-Purpose"] = PURPOSE
+        callers[name] = (headers, areas)
+    return callers
+
+
+async def _prepare(
+    operation: str,
+    services: Services,
+    world: World,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
 ) -> None:
-    headers = await _tokens(anonymous_client, services)
-    mismatches = []
-    for operation, (query, variables) in GRAPHQL.items():
-        for role, outcome in zip(ROLES, MATRIX[operation], strict=True):
-            world = await _world(services)
-            response = await anonymous_client.post(
-                "/graphql",
-                json={"query": query, "variables": variables(world)},
-                headers=headers[role],
-            )
-            if response.status_code == 401:
-                got = "anon"
-            else:
-                errors = response.json().get("errors")
-                got = (
-                    "ok"
-                    if not errors
-                    else GRAPHQL_OUTCOME.get(errors[0]["extensions"]["code"], "?")
+    """What one operation's checks need besides the world."""
+    if operation == "list users":
+        for code in ("13384", "13393"):
+            name = f"matrix-user-{code}-{next(_serial)}"
+            await services.identity.create_user(
+                UserCreate(
+                    username=name,
+                    full_name=name,
+                    password="mật khẩu đủ dài",
+                    role=Role.REVIEWER,
+                    area_codes=[code],
                 )
-            if got != outcome:
-                mismatches.append(f"{operation} as {role}: {got}, expected {outcome}")
-    assert mismatches == []
+            )
+            if code == "13384":
+                world.user_in = name
+            else:
+                world.user_out = name
+    if operation == "audit reads":
+        read = await client.get(f"/api/v1/households/{world.household_in}", headers=partner)
+        assert read.status_code == 200, read.text
 
 
-def test_the_matrix_covers_every_role_and_both_doors() -> None:
-    assert all(len(row) == len(ROLES) for row in MATRIX.values())
-    assert set(REST) == set(MATRIX)
-    assert set(GRAPHQL) <= set(MATRIX)
-    assert len(MATRIX) * len(ROLES) + len(GRAPHQL) * len(ROLES) == 264
+# ---- outcomes -------------------------------------------------------------------------------
+
+
+def _snake(value: Any) -> Any:
+    """GraphQL answers in the REST shape: camelCase keys become snake_case."""
+    if isinstance(value, dict):
+        return {
+            "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in k): _snake(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_snake(v) for v in value]
+    return value
+
+
+def _rest_outcome(response: httpx.Response) -> tuple[str, Any]:
+    if response.is_success:
+        return "ok", response.json() if response.content else None
+    status = str(response.status_code)
+    problem = response.json()
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    assert problem["status"] == response.status_code
+    if status == "401":
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    if problem["code"] != CODES.get(status):
+        return f"{status} {problem['code']}", problem
+    if status == "422":
+        return _field_codes(problem["errors"]), problem
+    return status, problem
+
+
+def _field_codes(errors: list[dict[str, Any]]) -> str:
+    codes = sorted({e["code"] for e in errors})
+    return "422" if codes == ["out_of_scope"] else f"422 {codes}"
+
+
+def _graphql_outcome(response: httpx.Response) -> tuple[str, Any]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    errors = body.get("errors")
+    if not errors:
+        (answer,) = body["data"].values()
+        return "ok", _snake(answer)
+    assert body.get("data") is None, body  # a refusal shows nothing at all
+    (error,) = errors
+    code = error["extensions"]["code"]
+    status = {v: k for k, v in CODES.items()}.get(code, f"graphql {code}")
+    if status == "422":
+        return _field_codes(error["extensions"]["errors"]), error
+    return status, error
+
+
+async def _run_case(
+    operation: Operation, case: Case, client: httpx.AsyncClient, headers: dict[str, str]
+) -> tuple[str, Any]:
+    if case.door == "rest":
+        method, url, body = operation.rest(case)
+        response = await client.request(method, url, headers=headers, json=body)
+        return _rest_outcome(response)
+    assert operation.graphql is not None
+    query, variables = operation.graphql(case)
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    return _graphql_outcome(response)
+
+
+@pytest.mark.parametrize("name", list(MATRIX))
+async def test_access_matrix(
+    name: str,
+    anonymous_app: FastAPI,
+    anonymous_client: httpx.AsyncClient,
+    services: Services,
+) -> None:
+    operation = OPERATIONS[name]
+    world = await _world(services)
+    callers = await _callers(anonymous_app, services, world)
+    await _prepare(name, services, world, anonymous_client, callers["partner"][0])
+    doors = ["rest", "graphql"] if operation.graphql else ["rest"]
+    wrong: list[str] = []
+    for role, door in itertools.product(ROLES, doors):
+        headers, areas = callers[role]
+        case = Case(services, world, role, door, areas)
+        if operation.target:
+            case.target = await operation.target(case)
+        expected = MATRIX[name][role]
+        got, body = await _run_case(operation, case, anonymous_client, headers)
+        where = f"{name} as {role} through {door}"
+        if got != expected:
+            wrong.append(f"{where}: got {got}, expected {expected}: {str(body)[:300]}")
+            continue
+        try:
+            if got == "ok":
+                await operation.check(case, body)
+            elif operation.untouched:
+                await operation.untouched(case)
+        except AssertionError as exc:
+            wrong.append(f"{where}: {'answer' if got == 'ok' else 'side effect'} wrong: {exc!r}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_the_table_covers_every_operation_role_and_door() -> None:
+    header = TABLE.strip().splitlines()[0].split()[1:]
+    assert all(role.startswith(column) for role, column in zip(ROLES, header, strict=True))
+    assert set(MATRIX) == set(OPERATIONS)
+    assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
+    assert all(row["anonymous"] == "401" for row in MATRIX.values())
+    both = sum(1 for op in OPERATIONS.values() if op.graphql)
+    # 25 operations x 8 callers; 16 of them through GraphQL as well: 328 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (25, 16, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 328

@@ -1,328 +1,463 @@
-"""Tokens: the real sign-in flows, and every kind of defective token refused with 401."""
+"""Tokens through the real token endpoint and real requests: what sign-in hands out, and every
+kind of defective, forged, revoked or replayed token refused."""
 
 import base64
+import hashlib
+import hmac
+import itertools
 import json
+import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from api.domain.access import Principal, Role
-from api.domain.base import utcnow
+from api.domain.access import Role
 from api.domain.identity.keys import KeyRing
-from api.domain.identity.tokens import issue_access_token
+from api.domain.identity.shapes import PartnerCreate, UserCreate
 from api.domain.services import Services
-from tests.identity import (
-    PARTNER_SECRET,
-    bearer,
-    make_partner,
-    make_user,
-    partner_token,
-    sign_in,
-)
 
-ISS, AUD = "giamngheo-api", "giamngheo"
+PASSWORD = "correct horse battery staple"
+TOKEN_URL = "/api/v1/auth/token"
+ISSUER, AUDIENCE = "giamngheo-api", "giamngheo"
+_serial = itertools.count(1)
+
+
+async def _user(services: Services, role: Role, codes: list[str]) -> str:
+    username = f"tok-{role.value.replace('_', '-')}-{next(_serial)}"
+    await services.identity.create_user(
+        UserCreate(
+            username=username, full_name=username, password=PASSWORD, role=role, area_codes=codes
+        )
+    )
+    return username
+
+
+async def _sign_in(client: httpx.AsyncClient, username: str, **form: str) -> dict[str, Any]:
+    response = await client.post(
+        TOKEN_URL,
+        data={"grant_type": "password", "username": username, "password": PASSWORD, **form},
+    )
+    assert response.status_code == 200, response.text
+    grant: dict[str, Any] = response.json()
+    return grant
+
+
+async def _refresh(
+    client: httpx.AsyncClient, refresh_token: str, device_id: str | None = None
+) -> httpx.Response:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if device_id is not None:
+        form["device_id"] = device_id
+    return await client.post(TOKEN_URL, data=form)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def _me(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await client.get("/api/v1/auth/me", headers=bearer(token))
+    return await client.get("/api/v1/auth/me", headers=_bearer(token))
+
+
+def _refused(response: httpx.Response) -> str | None:
+    """Why the answer is not a proper 401 refusal, or None if it is one."""
+    if response.status_code != 401:
+        return f"status {response.status_code}: {response.text[:200]}"
+    if response.headers.get("content-type") != "application/problem+json":
+        return f"content-type {response.headers.get('content-type')}"
+    if response.json().get("code") != "unauthorized":
+        return f"code {response.json().get('code')}"
+    if not response.headers.get("www-authenticate", "").startswith("Bearer"):
+        return "no WWW-Authenticate: Bearer"
+    return None
 
 
 def _assert_refused(response: httpx.Response) -> None:
-    assert response.status_code == 401, response.text
+    assert _refused(response) is None, _refused(response)
+
+
+def _invalid_grant(response: httpx.Response) -> None:
+    assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "unauthorized"
-    assert response.headers["www-authenticate"].startswith("Bearer")
-
-
-async def test_sign_in_and_me(anonymous_client: httpx.AsyncClient, services: Services) -> None:
-    username = await make_user(services, Role.REVIEWER, ["13384"])
-    grant = await sign_in(anonymous_client, username)
-    assert grant["token_type"] == "bearer"
-    assert grant["expires_in"] == 15 * 60
-    assert grant["refresh_token"]
-    me = (await _me(anonymous_client, grant["access_token"])).json()
-    assert me["role"] == "reviewer"
-    assert me["areas"] == ["37/13384"]
-    assert "households:write" in me["permissions"]
-    assert "users:manage" not in me["permissions"]
-    anonymous = await anonymous_client.get("/api/v1/households")
-    _assert_refused(anonymous)
-
-
-def _claims(**overrides: Any) -> dict[str, Any]:
-    now = utcnow()
-    claims: dict[str, Any] = {
-        "iss": ISS,
-        "aud": AUD,
-        "sub": "user:x",
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "nbf": now,
-        "exp": now + timedelta(minutes=5),
-        "typ": "access",
-        "role": "admin",
-        "areas": [""],
-        "agency": None,
-        "sid": None,
-        "cid": None,
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not ...}
+    assert (response.json()["code"], response.json()["error"]) == ("invalid_grant",) * 2
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _forgeries(ring: KeyRing, valid: str) -> dict[str, str]:
-    kid = jwt.get_unverified_header(valid)["kid"]
-    header, payload, signature = valid.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    tampered = _b64(json.dumps({**claims, "role": "admin", "areas": [""]}).encode())
-    stranger = Ed25519PrivateKey.generate()
-    public_raw = ring.public_key(kid).public_bytes(  # type: ignore[union-attr]
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+def _segment(value: dict[str, Any]) -> str:
+    return _b64(json.dumps(value, separators=(",", ":")).encode())
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def _hs256(claims: dict[str, Any], kid: str, secret: bytes) -> str:
+    """An HS256 token made by hand: PyJWT rightly refuses to use a public key as an HMAC key."""
+    signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{_segment(claims)}"
+    digest = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(digest)}"
+
+
+async def test_password_grant_returns_access_and_refresh_tokens(
+    anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    username = await _user(services, Role.REVIEWER, ["13384"])
+    response = await anonymous_client.post(
+        TOKEN_URL, data={"grant_type": "password", "username": username, "password": PASSWORD}
     )
-    return {
-        "tampered payload": f"{header}.{tampered}.{signature}",
-        "another key, same kid": jwt.encode(
-            _claims(), stranger, algorithm="EdDSA", headers={"kid": kid}
-        ),
-        "alg none": f"{_b64(json.dumps({'alg': 'none', 'kid': kid}).encode())}."
-        f"{_b64(json.dumps(_claims(), default=str).encode())}.",
-        "HS256 with the public key": jwt.encode(
-            _claims(), public_raw, algorithm="HS256", headers={"kid": kid}
-        ),
-        "expired": ring.sign(_claims(exp=utcnow() - timedelta(seconds=5))),
-        "not yet valid": ring.sign(_claims(nbf=utcnow() + timedelta(minutes=5))),
-        "wrong audience": ring.sign(_claims(aud="someone-else")),
-        "wrong issuer": ring.sign(_claims(iss="someone-else")),
-        "missing areas": ring.sign(_claims(areas=...)),
-        "unknown kid": jwt.encode(
-            _claims(), stranger, algorithm="EdDSA", headers={"kid": "not-a-key"}
-        ),
-        "refresh token as access token": ring.sign(_claims(typ="refresh")),
-        "unknown role": ring.sign(_claims(role="emperor")),
-        "garbage": "not.a.token",
-    }
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    grant = response.json()
+    assert grant["token_type"] == "bearer"
+    assert grant["expires_in"] == 15 * 60
+    assert grant["refresh_expires_in"] == 30 * 24 * 3600
+    assert len(grant["refresh_token"]) >= 40
+    assert grant["refresh_token"] not in grant["access_token"]
+
+    header = jwt.get_unverified_header(grant["access_token"])
+    claims = _claims_of(grant["access_token"])
+    assert header["alg"] == "EdDSA"
+    jwks = (await anonymous_client.get("/.well-known/jwks.json")).json()
+    assert header["kid"] in {k["kid"] for k in jwks["keys"]}
+    assert (claims["iss"], claims["aud"], claims["typ"]) == (ISSUER, AUDIENCE, "access")
+    assert (claims["role"], claims["areas"]) == ("reviewer", ["37/13384"])
+    assert claims["sub"].startswith("user:")
+    assert claims["sid"]
+    assert claims["exp"] - claims["iat"] == 15 * 60
+    assert PASSWORD not in json.dumps(claims)
 
 
-async def test_defective_tokens_are_refused(
+async def test_me_returns_role_areas_and_permissions(
+    anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    reviewer = await _user(services, Role.REVIEWER, ["13384"])
+    district = await _user(services, Role.DISTRICT_OFFICER, ["13393", "13384", "13396"])
+    token = (await _sign_in(anonymous_client, reviewer))["access_token"]
+    me = (await _me(anonymous_client, token)).json()
+    assert me["subject"] == _claims_of(token)["sub"]
+    assert (me["role"], me["areas"], me["agency"]) == ("reviewer", ["37/13384"], None)
+    assert me["permissions"] == [
+        "changes:read",
+        "households:read",
+        "households:write",
+        "personal-data:read",
+        "units:read",
+    ]
+    assert me["hidden_fields"] == [
+        {"entity": "household", "fields": []},
+        {"entity": "member", "fields": []},
+    ]
+    token = (await _sign_in(anonymous_client, district))["access_token"]
+    me = (await _me(anonymous_client, token)).json()
+    assert me["role"] == "district_officer"
+    assert me["areas"] == ["37/13384", "37/13393", "37/13396"]
+    assert "households:write" not in me["permissions"]
+    assert {"users:manage", "devices:manage"} <= set(me["permissions"])
+
+
+async def test_forged_and_defective_tokens_are_refused(
     anonymous_client: httpx.AsyncClient, anonymous_app: FastAPI, services: Services
 ) -> None:
-    username = await make_user(services, Role.REVIEWER, ["13384"])
-    valid = (await sign_in(anonymous_client, username))["access_token"]
-    assert (await _me(anonymous_client, valid)).status_code == 200
+    username = await _user(services, Role.REVIEWER, ["13384"])
+    real = (await _sign_in(anonymous_client, username))["access_token"]
     ring: KeyRing = anonymous_app.state.keyring
-    for name, token in _forgeries(ring, valid).items():
-        response = await _me(anonymous_client, token)
-        assert response.status_code == 401, f"{name}: {response.text}"
+    kid = jwt.get_unverified_header(real)["kid"]
+    claims = _claims_of(real)
+    now = int(time.time())
+
+    def signed(**changes: Any) -> str:
+        """The real claims, changed, signed with the service's own key."""
+        return ring.sign({k: v for k, v in {**claims, **changes}.items() if v is not ...})
+
+    # The control: the same claims signed again by the service are accepted.
+    assert (await _me(anonymous_client, signed())).status_code == 200
+
+    head, payload, signature = real.split(".")
+    stranger = Ed25519PrivateKey.generate()
+    public = ring.public_key(kid)
+    assert public is not None
+    raw_public = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    pem_public = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    escalated = {**claims, "role": "admin", "areas": [""]}
+    forgeries: dict[str, str] = {
+        "tampered payload, signature kept": f"{head}.{_segment(escalated)}.{signature}",
+        "lifetime extended, signature kept": (
+            f"{head}.{_segment({**claims, 'exp': now + 86400})}.{signature}"
+        ),
+        "signature removed": f"{head}.{payload}.",
+        "signed with another Ed25519 key, same kid": jwt.encode(
+            escalated, stranger, algorithm="EdDSA", headers={"kid": kid}
+        ),
+        "alg none": f"{_segment({'alg': 'none', 'kid': kid})}.{_segment(escalated)}.",
+        "alg None with the real signature": (
+            f"{_segment({'alg': 'None', 'kid': kid})}.{payload}.{signature}"
+        ),
+        "HS256 keyed with the raw public key": _hs256(escalated, kid, raw_public),
+        "HS256 keyed with the PEM public key": _hs256(escalated, kid, pem_public),
+        "HS256 keyed with the JWK x value": _hs256(escalated, kid, _b64(raw_public).encode()),
+        "expired": signed(iat=now - 3600, nbf=now - 3600, exp=now - 60),
+        "not yet valid": signed(nbf=now + 600, exp=now + 1200),
+        "wrong audience": signed(aud="another-service"),
+        "wrong issuer": signed(iss="https://evil.example"),
+        "unknown kid": jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": "k-0"}),
+        "no kid": jwt.encode(claims, stranger, algorithm="EdDSA"),
+        "not an access token": signed(typ="refresh"),
+        "unknown role": signed(role="emperor"),
+        "areas not a list of paths": signed(areas="37"),
+        "garbage": "garbage",
+        "three garbage segments": "abc.def.ghi",
+        "header only": _segment({"alg": "EdDSA", "kid": kid}),
+        "empty signature segments": "..",
+    }
+    for claim in ("iss", "aud", "exp", "iat", "nbf", "sub", "jti", "role", "areas", "typ"):
+        forgeries[f"missing claim {claim}"] = signed(**{claim: ...})
+
+    wrong = {}
+    for name, token in forgeries.items():
+        reason = _refused(await _me(anonymous_client, token))
+        if reason:
+            wrong[name] = reason
+    assert wrong == {}
+
+    for header in ("Basic " + _b64(b"admin:admin"), f"Token {real}", "Bearer", "Bearer  "):
+        response = await anonymous_client.get("/api/v1/auth/me", headers={"Authorization": header})
         _assert_refused(response)
+    # A token the service cannot read is refused at the GraphQL door too, before any field.
+    graphql = await anonymous_client.post(
+        "/graphql",
+        json={"query": "{ me { role } }"},
+        headers=_bearer(forgeries["tampered payload, signature kept"]),
+    )
+    _assert_refused(graphql)
 
 
-async def test_logout_revokes_the_session(
+async def test_logout_revokes_the_session_and_only_that_one(
     anonymous_client: httpx.AsyncClient, services: Services
 ) -> None:
-    grant = await sign_in(anonymous_client, await make_user(services, Role.REVIEWER, ["13384"]))
-    out = await anonymous_client.post("/api/v1/auth/logout", headers=bearer(grant["access_token"]))
+    username = await _user(services, Role.REVIEWER, ["13384"])
+    grant = await _sign_in(anonymous_client, username)
+    other = await _sign_in(anonymous_client, username)
+    out = await anonymous_client.post("/api/v1/auth/logout", headers=_bearer(grant["access_token"]))
     assert out.status_code == 204
     _assert_refused(await _me(anonymous_client, grant["access_token"]))
-    refresh = await anonymous_client.post(
-        "/api/v1/auth/token",
-        data={"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]},
-    )
-    assert refresh.status_code == 400
-    assert refresh.json()["code"] == "invalid_grant"
-
-
-async def test_device_refresh_rotates_and_reuse_revokes_the_family(
-    anonymous_client: httpx.AsyncClient, services: Services
-) -> None:
-    username = await make_user(services, Role.REVIEWER, ["13384"])
-    device = str(uuid.uuid4())
-    first = await sign_in(anonymous_client, username, device_id=device, device_name="Máy A")
-
-    async def refresh(token: str, device_id: str = device) -> httpx.Response:
-        return await anonymous_client.post(
-            "/api/v1/auth/token",
-            data={"grant_type": "refresh_token", "refresh_token": token, "device_id": device_id},
+    _assert_refused(
+        await anonymous_client.post(
+            "/graphql", json={"query": "{ me { role } }"}, headers=_bearer(grant["access_token"])
         )
-
-    wrong_device = await refresh(first["refresh_token"], str(uuid.uuid4()))
-    assert wrong_device.json()["code"] == "invalid_grant"
-    second = await refresh(first["refresh_token"])
-    assert second.status_code == 200
-    assert second.json()["refresh_token"] != first["refresh_token"]
-    third = (await refresh(second.json()["refresh_token"])).json()
-    assert (await _me(anonymous_client, third["access_token"])).status_code == 200
-
-    reused = await refresh(first["refresh_token"])  # stolen copy of a rotated token
-    assert reused.status_code == 400
-    assert reused.json()["code"] == "invalid_grant"
-    _assert_refused(await _me(anonymous_client, third["access_token"]))
-    assert (await refresh(third["refresh_token"])).status_code == 400
+    )
+    _invalid_grant(await _refresh(anonymous_client, grant["refresh_token"]))
+    # The same person's other sign-in is untouched.
+    assert (await _me(anonymous_client, other["access_token"])).status_code == 200
+    assert (await _refresh(anonymous_client, other["refresh_token"])).status_code == 200
 
 
-async def test_revoked_device_cannot_refresh(
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
     anonymous_client: httpx.AsyncClient, services: Services
 ) -> None:
-    reviewer = await make_user(services, Role.REVIEWER, ["13384"])
-    officer = await make_user(services, Role.COMMUNE_OFFICER, ["13384"])
+    username = await _user(services, Role.REVIEWER, ["13384"])
+    first = await _sign_in(anonymous_client, username)
+    rotated = await _refresh(anonymous_client, first["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert _claims_of(second["access_token"])["sid"] == _claims_of(first["access_token"])["sid"]
+    assert (await _me(anonymous_client, second["access_token"])).status_code == 200
+
+    # Someone replays the first refresh token (a stolen copy): the whole sign-in ends.
+    reused = await _refresh(anonymous_client, first["refresh_token"])
+    _invalid_grant(reused)
+    assert "revoked" in reused.json()["detail"]
+    _assert_refused(await _me(anonymous_client, second["access_token"]))
+    _assert_refused(await _me(anonymous_client, first["access_token"]))
+    _invalid_grant(await _refresh(anonymous_client, second["refresh_token"]))
+    _invalid_grant(await _refresh(anonymous_client, "never-issued-" + "x" * 30))
+
+
+async def test_a_device_bound_refresh_token_works_only_from_its_device(
+    anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    username = await _user(services, Role.REVIEWER, ["13384"])
     device = str(uuid.uuid4())
-    grant = await sign_in(anonymous_client, reviewer, device_id=device, device_name="Máy B")
-    officer_token = (await sign_in(anonymous_client, officer))["access_token"]
-    mine = (
-        await anonymous_client.get("/api/v1/auth/devices", headers=bearer(grant["access_token"]))
-    ).json()
-    assert [d["id"] for d in mine] == [device]
-    revoked = await anonymous_client.post(
-        f"/api/v1/auth/devices/{device}/revoke", headers=bearer(officer_token)
+    grant = await _sign_in(
+        anonymous_client, username, device_id=device, device_name="Máy tính bảng"
     )
-    assert revoked.status_code == 200
+    assert _claims_of(grant["access_token"])["cid"] == f"device:{device}"
+    _invalid_grant(await _refresh(anonymous_client, grant["refresh_token"], str(uuid.uuid4())))
+    _invalid_grant(await _refresh(anonymous_client, grant["refresh_token"]))
+    # The refused attempts did not use the token up: its own device still refreshes with it.
+    again = await _refresh(anonymous_client, grant["refresh_token"], device)
+    assert again.status_code == 200, again.text
+    devices = (
+        await anonymous_client.get("/api/v1/auth/devices", headers=_bearer(grant["access_token"]))
+    ).json()
+    assert [(d["id"], d["name"], d["revoked_at"]) for d in devices] == [
+        (device, "Máy tính bảng", None)
+    ]
+
+
+async def test_a_revoked_device_cannot_refresh_or_sign_in_again(
+    anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    username = await _user(services, Role.REVIEWER, ["13384"])
+    lost, kept = str(uuid.uuid4()), str(uuid.uuid4())
+    on_lost = await _sign_in(anonymous_client, username, device_id=lost, device_name="Máy mất")
+    on_kept = await _sign_in(anonymous_client, username, device_id=kept, device_name="Máy còn")
+    revoked = await anonymous_client.post(
+        f"/api/v1/auth/devices/{lost}/revoke", headers=_bearer(on_kept["access_token"])
+    )
+    assert revoked.status_code == 200, revoked.text
     assert revoked.json()["revoked_at"] is not None
-    refresh = await anonymous_client.post(
-        "/api/v1/auth/token",
+
+    _invalid_grant(await _refresh(anonymous_client, on_lost["refresh_token"], lost))
+    _assert_refused(await _me(anonymous_client, on_lost["access_token"]))
+    again = await anonymous_client.post(
+        TOKEN_URL,
         data={
-            "grant_type": "refresh_token",
-            "refresh_token": grant["refresh_token"],
-            "device_id": device,
+            "username": username,
+            "password": PASSWORD,
+            "device_id": lost,
+            "device_name": "Máy mất",
         },
     )
-    assert refresh.json()["code"] == "invalid_grant"
-    _assert_refused(await _me(anonymous_client, grant["access_token"]))
+    _invalid_grant(again)
+    assert (await _me(anonymous_client, on_kept["access_token"])).status_code == 200
+    assert (await _refresh(anonymous_client, on_kept["refresh_token"], kept)).status_code == 200
 
 
-async def test_key_rotation_logs_nobody_out(
+async def test_key_rotation_keeps_old_tokens_and_publishes_both_keys(
     anonymous_client: httpx.AsyncClient, services: Services
 ) -> None:
-    admin = (await sign_in(anonymous_client, await make_user(services, Role.ADMIN, [])))[
-        "access_token"
-    ]
-    old_kid = jwt.get_unverified_header(admin)["kid"]
-    rotated = await anonymous_client.post("/api/v1/keys/rotate", headers=bearer(admin))
-    assert rotated.status_code == 200
+    admin = await _user(services, Role.ADMIN, [])
+    before = (await _sign_in(anonymous_client, admin))["access_token"]
+    old_kid = jwt.get_unverified_header(before)["kid"]
+
+    rotated = await anonymous_client.post("/api/v1/keys/rotate", headers=_bearer(before))
+    assert rotated.status_code == 200, rotated.text
     new_kid = rotated.json()["kid"]
     assert new_kid != old_kid
-    assert (await _me(anonymous_client, admin)).status_code == 200
-    fresh = (await sign_in(anonymous_client, await make_user(services, Role.REVIEWER, ["13384"])))[
-        "access_token"
-    ]
-    assert jwt.get_unverified_header(fresh)["kid"] == new_kid
-    jwks = (await anonymous_client.get("/.well-known/jwks.json")).json()
-    published = {k["kid"]: k for k in jwks["keys"]}
-    assert {old_kid, new_kid} <= set(published)
-    claims = jwt.decode(
-        fresh, jwt.PyJWK(published[new_kid]).key, algorithms=["EdDSA"], audience=AUD, issuer=ISS
-    )
-    assert claims["role"] == "reviewer"
+    assert rotated.json()["retired_at"] is None
 
+    assert (await _me(anonymous_client, before)).status_code == 200
+    after = (await _sign_in(anonymous_client, admin))["access_token"]
+    assert jwt.get_unverified_header(after)["kid"] == new_kid
+    assert (await _me(anonymous_client, after)).status_code == 200
 
-async def test_partner_client_credentials(
-    anonymous_client: httpx.AsyncClient, services: Services
-) -> None:
-    client_id = await make_partner(services)
-    token = await partner_token(anonymous_client, client_id)
-    me = (await _me(anonymous_client, token)).json()
-    assert (me["role"], me["agency"], me["areas"]) == ("partner", "social_insurance", ["37"])
-    wrong = await anonymous_client.post(
-        "/api/v1/auth/token",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "nope"},
-    )
-    assert wrong.status_code == 401
-    assert wrong.json()["code"] == "invalid_client"
-    admin = (await sign_in(anonymous_client, await make_user(services, Role.ADMIN, [])))[
-        "access_token"
-    ]
-    rotated = (
-        await anonymous_client.post(
-            f"/api/v1/partners/{client_id}/rotate-secret", headers=bearer(admin)
+    # (Other tests may have committed keys of their own: nothing here assumes an empty table.)
+    keys = (await anonymous_client.get("/api/v1/keys", headers=_bearer(after))).json()
+    retired = {k["kid"]: k["retired_at"] is not None for k in keys}
+    assert (retired[old_kid], retired[new_kid]) == (True, False)
+    assert [kid for kid, gone in retired.items() if not gone] == [new_kid]
+    jwks = await anonymous_client.get("/.well-known/jwks.json")
+    assert jwks.status_code == 200
+    published = {k["kid"]: k for k in jwks.json()["keys"]}
+    assert set(published) == set(retired)  # every key that may still verify a token
+    assert all(set(k) == {"kty", "crv", "x", "kid", "alg", "use"} for k in published.values())
+    for token, kid in ((after, new_kid), (before, old_kid)):
+        verified = jwt.decode(
+            token,
+            jwt.PyJWK(published[kid]).key,
+            algorithms=["EdDSA"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
         )
-    ).json()
-    assert rotated["client_secret"] != PARTNER_SECRET
-    old = await anonymous_client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": PARTNER_SECRET,
-        },
-    )
-    assert old.json()["code"] == "invalid_client"
-    listed = (await anonymous_client.get("/api/v1/partners", headers=bearer(admin))).json()
-    assert "secret" not in str(listed).replace("secret_rotated_at", "")
+        assert verified["role"] == "admin"
+    # Each key verifies only its own tokens.
+    try:
+        jwt.decode(
+            after, jwt.PyJWK(published[old_kid]).key, algorithms=["EdDSA"], audience=AUDIENCE
+        )
+    except jwt.InvalidSignatureError:
+        pass
+    else:
+        raise AssertionError("the retired key verified a token signed by the new one")
 
 
-async def test_disabled_user_is_signed_out(
+async def test_partner_client_credentials_and_secret_rotation(
     anonymous_client: httpx.AsyncClient, services: Services
 ) -> None:
-    reviewer = await make_user(services, Role.REVIEWER, ["13384"])
-    officer = await make_user(services, Role.COMMUNE_OFFICER, ["13384"])
-    token = (await sign_in(anonymous_client, reviewer))["access_token"]
-    officer_token = (await sign_in(anonymous_client, officer))["access_token"]
-    users = (await anonymous_client.get("/api/v1/users", headers=bearer(officer_token))).json()
-    target = next(u for u in users if u["username"] == reviewer)
+    client_id = f"tok-partner-{next(_serial)}"
+    secret = "first secret of the partner"
+    await services.identity.create_partner(
+        PartnerCreate(
+            client_id=client_id, name="BHXH", agency="social_insurance", area_codes=["37"]
+        ),
+        secret=secret,
+    )
+
+    async def grant(cid: str, sec: str) -> httpx.Response:
+        return await anonymous_client.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials", "client_id": cid, "client_secret": sec},
+        )
+
+    issued = await grant(client_id, secret)
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["refresh_token"] is None
+    partner_token = issued.json()["access_token"]
+    me = (await _me(anonymous_client, partner_token)).json()
+    assert (me["subject"], me["role"], me["agency"], me["areas"]) == (
+        f"partner:{client_id}",
+        "partner",
+        "social_insurance",
+        ["37"],
+    )
+
+    wrong = await grant(client_id, "not the secret")
+    unknown = await grant("no-such-client", "not the secret")
+    for response in (wrong, unknown):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert (response.json()["code"], response.json()["error"]) == ("invalid_client",) * 2
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+    admin = (await _sign_in(anonymous_client, await _user(services, Role.ADMIN, [])))[
+        "access_token"
+    ]
+    rotation = await anonymous_client.post(
+        f"/api/v1/partners/{client_id}/rotate-secret", headers=_bearer(admin)
+    )
+    assert rotation.status_code == 200, rotation.text
+    new_secret = rotation.json()["client_secret"]
+    assert new_secret != secret
+    old = await grant(client_id, secret)
+    assert (old.status_code, old.json()["code"]) == (401, "invalid_client")
+    assert (await grant(client_id, new_secret)).status_code == 200
+    listed = (await anonymous_client.get("/api/v1/partners", headers=_bearer(admin))).json()
+    assert new_secret not in json.dumps(listed)
+    assert "secret_hash" not in listed[0]
+
+
+async def test_a_disabled_user_is_signed_out_everywhere(
+    anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    reviewer = await _user(services, Role.REVIEWER, ["13384"])
+    officer = await _user(services, Role.COMMUNE_OFFICER, ["13384"])
+    grant = await _sign_in(anonymous_client, reviewer)
+    officer_token = (await _sign_in(anonymous_client, officer))["access_token"]
+    user_id = _claims_of(grant["access_token"])["sub"].removeprefix("user:")
+
     disabled = await anonymous_client.post(
-        f"/api/v1/users/{target['id']}/disable", headers=bearer(officer_token)
+        f"/api/v1/users/{user_id}/disable", headers=_bearer(officer_token)
     )
+    assert disabled.status_code == 200, disabled.text
     assert disabled.json()["active"] is False
-    _assert_refused(await _me(anonymous_client, token))
-    again = await anonymous_client.post(
-        "/api/v1/auth/token", data={"username": reviewer, "password": "x" * 12}
+
+    _assert_refused(await _me(anonymous_client, grant["access_token"]))
+    _invalid_grant(await _refresh(anonymous_client, grant["refresh_token"]))
+    right_password = await anonymous_client.post(
+        TOKEN_URL, data={"username": reviewer, "password": PASSWORD}
     )
-    assert again.json()["code"] == "invalid_grant"
-
-
-@pytest.mark.parametrize("grant", ["password", "refresh_token", "client_credentials"])
-async def test_missing_form_fields_name_the_field(
-    anonymous_client: httpx.AsyncClient, grant: str
-) -> None:
-    response = await anonymous_client.post("/api/v1/auth/token", data={"grant_type": grant})
-    assert response.status_code == 422
-    assert all(e["path"].startswith("form.") for e in response.json()["errors"])
-
-
-async def test_issued_tokens_carry_the_documented_claims(
-    anonymous_app: FastAPI, services: Services
-) -> None:
-    ring: KeyRing = anonymous_app.state.keyring
-    await ring.ensure_loaded(services.session)
-    token = issue_access_token(
-        ring,
-        Principal(subject="user:x", role=Role.SUPERVISOR, areas=("37",)),
-        issuer=ISS,
-        audience=AUD,
-        lifetime=timedelta(minutes=15),
-    )
-    claims = jwt.decode(token, options={"verify_signature": False})
-    assert {
-        "iss",
-        "aud",
-        "sub",
-        "jti",
-        "iat",
-        "nbf",
-        "exp",
-        "role",
-        "areas",
-        "agency",
-        "sid",
-        "cid",
-    } <= set(claims)
-    assert claims["exp"] - claims["iat"] == 15 * 60
-
-
-async def test_graphql_ide_opens_without_a_token_but_queries_need_one(
-    anonymous_client: httpx.AsyncClient,
-) -> None:
-    page = await anonymous_client.get("/graphql", headers={"Accept": "text/html"})
-    assert page.status_code == 200
-    assert "graphiql" in page.text.lower()
-    answer = (await anonymous_client.post("/graphql", json={"query": "{ me { role } }"})).json()
-    assert answer["errors"][0]["extensions"]["code"] == "unauthorized"
+    _invalid_grant(right_password)
+    # Exactly what a wrong password gets: a disabled account is not revealed.
+    assert right_password.json()["detail"] == "wrong username or password"

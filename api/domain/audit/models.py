@@ -50,3 +50,6 @@ class WritePublic(SQLModel):
     client: str | None
     occurred_at: datetime
     diff: dict[str, Any] = Field(description="Changed fields: [old value, new value]")
+    redacted: list[str] = Field(
+        default_factory=list, description="Fields whose values are hidden from this reader"
+    )

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission, Principal
 from api.domain.audit.models import PersonalDataRead, ReadPublic, WritePublic
+from api.domain.base import utcnow
 from api.domain.changes.models import ChangeLogEntry
 from api.domain.errors import PurposeRequired
 
@@ -29,18 +30,21 @@ async def log_partner_reads(
     if not principal.purpose:
         raise PurposeRequired("send the purpose of this read in the X-Purpose header")
     rows = [
-        PersonalDataRead(
-            actor=principal.subject,
-            agency=principal.agency,
-            purpose=principal.purpose,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            unit_path=path,
-        )
+        {
+            "actor": principal.subject,
+            "agency": principal.agency,
+            "purpose": principal.purpose,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "unit_path": path,
+            "read_at": utcnow(),
+        }
         for entity_id, path in records
     ]
     if rows:
-        session.add_all(rows)
+        # A Core insert goes through the session's one-operation-at-a-time guard; add_all
+        # would touch the shared identity map while a concurrent GraphQL sibling flushes.
+        await session.execute(insert(PersonalDataRead), rows)
         await session.commit()
 
 
@@ -85,7 +89,17 @@ class AuditTrail:
         stmt = access.scoped(select(e), self.principal, col(e.unit_path))
         stmt = _filtered(stmt, q, col(e.seq), col(e.entity_id), col(e.actor), col(e.occurred_at))
         rows = (await self.session.scalars(stmt)).all()
-        return [WritePublic.model_validate(r, from_attributes=True) for r in rows]
+        return [self._write(r) for r in rows]
+
+    def _write(self, entry: ChangeLogEntry) -> WritePublic:
+        """Old and new values of fields the reader may not see are replaced by nulls and the
+        field is listed in `redacted`, as on the record itself."""
+        shown = WritePublic.model_validate(entry, from_attributes=True)
+        hidden = access.hidden_fields(self.principal, entry.entity_type) & shown.diff.keys()
+        if hidden:
+            shown.diff = {k: [None, None] if k in hidden else v for k, v in shown.diff.items()}
+            shown.redacted = sorted(hidden)
+        return shown
 
     async def reads(self, q: AuditQuery) -> list[ReadPublic]:
         access.require(self.principal, Permission.AUDIT_READ)

@@ -87,7 +87,10 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
                 exists().where(
                     col(Member.household_id) == col(Household.id),
                     col(Member.deleted_at).is_(None),
-                    member_matches(flt.q),
+                    member_matches(
+                        flt.q,
+                        "personal_id" not in access.hidden_fields(self.principal, "member"),
+                    ),
                 )
             )
         stmt = after_position(

@@ -87,6 +87,14 @@ class IdentityAdmin:
             raise NotFound(f"no user {user_id}")
         return user
 
+    async def _managed_user(self, user_id: uuid.UUID) -> UserAccount:
+        """A user whose devices the caller may see and revoke: in the caller's area and of a
+        role the caller manages (a commune officer cannot cut off a peer's phone)."""
+        user = await self._visible_user(user_id)
+        if user.role not in access.MANAGEABLE_ROLES.get(self.principal.role, frozenset()):
+            raise NotFound(f"no user {user_id}")
+        return user
+
     def _manages(self, paths: tuple[str, ...], role: Role) -> bool:
         if self.principal.role in (Role.ADMIN, Role.SYSTEM):
             return True
@@ -130,7 +138,7 @@ class IdentityAdmin:
             raise NotFound("only people have devices")
         if owner != self._own_id():
             access.require(self.principal, Permission.DEVICES_MANAGE)
-            await self._visible_user(owner)
+            await self._managed_user(owner)
         rows = (
             await self.session.scalars(
                 select(Device).where(col(Device.user_id) == owner).order_by(col(Device.created_at))
@@ -146,7 +154,10 @@ class IdentityAdmin:
         if device.user_id != own:
             if not self.principal.can(Permission.DEVICES_MANAGE):
                 raise NotFound(f"no device {device_id}")
-            await self._visible_user(device.user_id)
+            try:
+                await self._managed_user(device.user_id)
+            except NotFound:
+                raise NotFound(f"no device {device_id}") from None
         if device.revoked_at is None:
             device.revoked_at, device.revoked_reason = (
                 utcnow(),
