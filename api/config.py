@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    newly_escaped_years: int = Field(
+        default=3, ge=1, le=10, description="Window for 'newly escaped' (Social Policy Bank: 3)"
+    )
     graphql_ide: bool = True
 
     environment: str = Field(default="development", pattern="^(development|test|production)$")

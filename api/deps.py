@@ -102,6 +102,7 @@ def make_services(session: AsyncSession, principal: Principal, settings: Setting
         principal,
         timedelta(hours=settings.idempotency_ttl_hours),
         settings.key_secret.get_secret_value(),
+        settings.newly_escaped_years,
     )
 
 

@@ -23,6 +23,7 @@ STATUS_OF: dict[type[e.DomainError], int] = {
     e.VersionConflict: 412,
     e.Conflict: 409,
     e.DuplicatePersonalId: 409,
+    e.InvalidTransition: 409,
     e.IdempotencyKeyReused: 422,
     e.IdempotencyInProgress: 409,
     e.InvalidCursor: 400,

@@ -40,23 +40,37 @@ class Permission(StrEnum):
     PARTNERS_MANAGE = "partners:manage"
     KEYS_MANAGE = "keys:manage"
     AUDIT_READ = "audit:read"
+    REVIEW_READ = "review:read"
+    REVIEW_SURVEY = "review:survey"
+    REVIEW_MANAGE = "review:manage"
+    REVIEW_DISTRICT_OPINION = "review:district-opinion"
+    REPORTS_READ = "reports:read"
 
 
 P = Permission
 _READ = {P.UNITS_READ, P.HOUSEHOLDS_READ, P.CHANGES_READ}
+_REVIEW = {P.REVIEW_READ, P.REPORTS_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.REVIEWER: frozenset(_READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ}),
+    Role.REVIEWER: frozenset(
+        _READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.REVIEW_READ, P.REVIEW_SURVEY}
+    ),
     Role.COMMUNE_OFFICER: frozenset(
-        _READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+        _READ
+        | _REVIEW
+        | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+        | {P.REVIEW_SURVEY, P.REVIEW_MANAGE}
     ),
     Role.DISTRICT_OFFICER: frozenset(
-        _READ | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+        _READ
+        | _REVIEW
+        | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE, P.REVIEW_DISTRICT_OPINION}
     ),
     Role.PROVINCE_OFFICER: frozenset(
-        _READ | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+        _READ | _REVIEW | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
     ),
     Role.PARTNER: frozenset(_READ),
-    Role.SUPERVISOR: frozenset(_READ | {P.AUDIT_READ}),
+    # The Fatherland Front supervises the review: it reads it, and the reports.
+    Role.SUPERVISOR: frozenset(_READ | _REVIEW | {P.AUDIT_READ}),
     Role.ADMIN: frozenset(Permission),
     Role.SYSTEM: frozenset(Permission),
 }

@@ -79,6 +79,11 @@ class Conflict(DomainError):
     title = "Conflict with the current state"
 
 
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "This step is not allowed from the record's current state"
+
+
 class DuplicatePersonalId(Conflict):
     code = "duplicate_personal_id"
     title = "Another active person has this personal ID"

@@ -9,6 +9,8 @@ from api.domain.households.service import HouseholdService
 from api.domain.identity.management import IdentityAdmin
 from api.domain.members.service import MemberService
 from api.domain.units.service import UnitService
+from api.domain.review.reports import ReviewReports
+from api.domain.review.service import ReviewService
 from api.domain.uow import UnitOfWork
 
 
@@ -21,6 +23,7 @@ class Services:
         principal: Principal,
         idempotency_ttl: timedelta = timedelta(hours=24),
         key_secret: str = "",
+        newly_escaped_years: int = 3,
     ) -> None:
         self.session = session
         self.principal = principal
@@ -31,3 +34,5 @@ class Services:
         self.changes = ChangeFeed(session, principal)
         self.identity = IdentityAdmin(self.uow, key_secret)
         self.audit = AuditTrail(session, principal)
+        self.review = ReviewService(self.households, newly_escaped_years=newly_escaped_years)
+        self.reports = ReviewReports(session, principal, self.units, self.review.catalog)

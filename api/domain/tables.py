@@ -14,12 +14,15 @@ from api.domain.identity.models import (
     UserAccount,
 )
 from api.domain.members.models import Member, MembershipEvent
+from api.domain.review.models import Assessment, Campaign, StatusRecord
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession
 
 __all__ = [
     "AdminUnit",
     "AdminUnitParent",
     "AdminUnitSuccession",
+    "Assessment",
+    "Campaign",
     "ChangeLogEntry",
     "ChangeLogHead",
     "Device",
@@ -33,5 +36,6 @@ __all__ = [
     "RefreshToken",
     "Session",
     "SigningKey",
+    "StatusRecord",
     "UserAccount",
 ]

@@ -14,6 +14,7 @@ class Operation(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     MEMBERSHIP = "membership"
+    TRANSITION = "transition"
 
 
 class ChangeLogHead(SQLModel, table=True):

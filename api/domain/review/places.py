@@ -1,0 +1,47 @@
+"""Where a village stood on a date: its commune, whether that was urban, and its province.
+The review applies the standard of the commune the household belonged to on the review date."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.domain.review.standards import Area
+from api.domain.units.models import AdminUnit, AdminUnitParent, UnitLevel
+
+
+@dataclass(frozen=True)
+class Place:
+    commune_code: str
+    area: Area
+    province_code: str | None
+
+
+async def parents_on(session: AsyncSession, codes: set[str], day: date) -> dict[str, str]:
+    rows = await session.execute(
+        select(col(AdminUnitParent.child_code), col(AdminUnitParent.parent_code)).where(
+            col(AdminUnitParent.child_code).in_(codes),
+            col(AdminUnitParent.valid_from) <= day,
+            or_(col(AdminUnitParent.valid_to).is_(None), col(AdminUnitParent.valid_to) >= day),
+        )
+    )
+    return {child: parent for child, parent in rows.tuples()}
+
+
+async def place_of(session: AsyncSession, village_code: str, day: date) -> Place:
+    commune = (await parents_on(session, {village_code}, day)).get(village_code, village_code)
+    unit = await session.get(AdminUnit, commune)
+    code, province = commune, None
+    for _ in range(4):
+        up = (await parents_on(session, {code}, day)).get(code)
+        if up is None:
+            break
+        parent = await session.get(AdminUnit, up)
+        code = up
+        if parent is not None and parent.level == UnitLevel.PROVINCE:
+            province = up
+            break
+    urban = bool(unit and unit.urban)
+    return Place(commune, Area.URBAN if urban else Area.RURAL, province)

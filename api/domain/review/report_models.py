@@ -1,0 +1,130 @@
+"""The shapes of the review reports (REST, GraphQL and the CSV/XLSX downloads share them)."""
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from api.domain.households.models import PovertyStatus
+
+
+class RateBasis(StrEnum):
+    HOUSEHOLDS = "households"
+    PERSONS = "persons"
+
+
+RATE_DEFINITIONS = {
+    RateBasis.HOUSEHOLDS: (
+        "Tỷ lệ hộ nghèo (poor-household rate)",
+        "poor (or near-poor) households ÷ all households of the unit at the end of the period",
+    ),
+    RateBasis.PERSONS: (
+        "Tỷ lệ người nghèo (poor-person rate)",
+        "persons in poor (or near-poor) households ÷ all persons of the unit at the end of the "
+        "period",
+    ),
+}
+
+
+class RateDefinition(SQLModel):
+    code: RateBasis
+    name: str
+    formula: str
+
+
+class UnitRow(SQLModel):
+    code: str
+    name: str
+    households: int
+    persons: int
+    poor_households: int
+    poor_persons: int
+    poor_rate: float = Field(description="Percent, by the report's rate definition")
+    near_poor_households: int
+    near_poor_persons: int
+    near_poor_rate: float
+
+
+class MovementRow(SQLModel):
+    """One list's movements over the period: end = start − decreases + increases."""
+
+    list: PovertyStatus
+    start: int
+    new: int = Field(description="Newly listed (new poor / new near-poor)")
+    re_entered: int = Field(description="Re-poor: listed before, out, now back")
+    from_other_list: int = Field(description="Near-poor → poor, or poor → near-poor")
+    escaped: int
+    to_other_list: int
+    other_decrease: int = Field(description="Left the registry (moved, died, merged)")
+    end: int
+    expected_end: int = Field(description="start − decreases + increases")
+    balanced: bool
+
+
+class DeprivationRow(SQLModel):
+    indicator: str
+    name_vi: str
+    dimension: str
+    poor_households: int
+    poor_share: float = Field(description="Percent of poor households deprived")
+    near_poor_households: int
+    near_poor_share: float
+
+
+class CountRow(SQLModel):
+    key: str
+    label_vi: str
+    poor_households: int
+    near_poor_households: int
+
+
+class ReviewReport(SQLModel):
+    unit_code: str
+    unit_name: str
+    period_from: date
+    period_to: date
+    standard_code: str = Field(description="The standard in force at the end of the period")
+    rate_definition: RateDefinition
+    totals: UnitRow
+    rows: list[UnitRow] = Field(description="The units directly below, as they were at the end")
+    movements: list[MovementRow]
+    deprivations: list[DeprivationRow]
+    flags: list[CountRow]
+    causes: list[CountRow]
+    notes: list[str]
+
+
+class Assumption(StrEnum):
+    NOT_DEPRIVED = "not_deprived"
+    DEPRIVED = "deprived"
+    UNDETERMINED = "undetermined"
+
+
+class ClassChange(SQLModel):
+    from_status: PovertyStatus | None
+    to_status: PovertyStatus | None
+    households: int
+
+
+class ChangedHousehold(SQLModel):
+    household_id: uuid.UUID
+    assessment_id: uuid.UUID
+    from_status: PovertyStatus | None
+    to_status: PovertyStatus | None
+    deprived: list[str]
+    assumed: list[str] = Field(description="Indicators the old survey lacked, taken by assumption")
+
+
+class WhatIf(SQLModel):
+    unit_code: str
+    standard_code: str
+    as_of: date
+    unknown_indicators: Assumption
+    assessed_households: int
+    before: dict[str, int]
+    after: dict[str, int]
+    changes: list[ClassChange]
+    changed_total: int
+    changed: list[ChangedHousehold] = Field(description="The first 500 households that change")
+    notes: list[str]

@@ -1,0 +1,616 @@
+"""Review use cases: campaigns, assessments and their lifecycle, recognition and status."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from api.domain import access
+from api.domain.access import Permission
+from api.domain.base import new_id, utcnow
+from api.domain.changes.models import Operation
+from api.domain.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from api.domain.households.models import Household
+from api.domain.households.service import HouseholdService, check_version
+from api.domain.keyset import after_position, position
+from api.domain.members.models import Member, MembershipStatus
+from api.domain.pagination import Page
+from api.domain.review import status as book
+from api.domain.review.assess import LISTED, evaluate, flags
+from api.domain.review.lifecycle import EDITABLE, STEPS, Action, TransitionRequest
+from api.domain.review.models import (
+    Answers,
+    Assessment,
+    AssessmentCreate,
+    AssessmentPublic,
+    AssessmentUpdate,
+    Campaign,
+    CampaignCreate,
+    CampaignKind,
+    CampaignPublic,
+    CampaignState,
+    State,
+    StatusAsOf,
+    StatusPublic,
+    StatusRecord,
+)
+from api.domain.review.places import place_of
+from api.domain.review.standards import Catalog, Standard, catalog
+from api.domain.uow import RequestKey
+
+CAMPAIGN = "review_campaign"
+ASSESSMENT = "assessment"
+STATUS = "household_status"
+CURSOR_KIND = "as"
+
+
+def campaign_public(row: Campaign) -> CampaignPublic:
+    return CampaignPublic.model_validate(row, from_attributes=True)
+
+
+def assessment_public(row: Assessment) -> AssessmentPublic:
+    return AssessmentPublic.model_validate(row, from_attributes=True)
+
+
+class ReviewService:
+    def __init__(
+        self,
+        households: HouseholdService,
+        standards: Catalog | None = None,
+        newly_escaped_years: int = 3,
+    ) -> None:
+        self.households = households
+        self.uow = households.uow
+        self.session = households.session
+        self.principal = households.principal
+        self.units = households.units
+        self.catalog = standards or catalog()
+        self.newly_escaped_years = newly_escaped_years
+
+    # Standards -----------------------------------------------------------------------------
+
+    def standards(self) -> list[Standard]:
+        access.require(self.principal, Permission.UNITS_READ)
+        return self.catalog.standards
+
+    def standard(self, code: str) -> Standard:
+        access.require(self.principal, Permission.UNITS_READ)
+        return self.catalog.find(code)
+
+    # Campaigns -----------------------------------------------------------------------------
+
+    async def create_campaign(
+        self, data: CampaignCreate, key: RequestKey | None = None
+    ) -> CampaignPublic:
+        access.require(self.principal, Permission.REVIEW_MANAGE)
+        return await self.uow.run_keyed(
+            key, CampaignPublic, 201, lambda: self._create_campaign(data)
+        )
+
+    async def _create_campaign(self, data: CampaignCreate) -> CampaignPublic:
+        procedure = self.catalog.procedure
+        closes = data.closes_on
+        if closes is None:
+            closes = (
+                date(data.opens_on.year, 12, 14)
+                if data.kind == CampaignKind.PERIODIC
+                else data.opens_on + timedelta(days=procedure.regular_review_days)
+            )
+        problems = []
+        if closes < data.opens_on:
+            problems.append(FieldProblem("closes_on", "before the opening date", "invalid_range"))
+        elif data.kind == CampaignKind.PERIODIC and not procedure.periodic_window.contains(
+            data.opens_on, closes
+        ):
+            w = procedure.periodic_window
+            problems.append(
+                FieldProblem(
+                    "opens_on",
+                    f"a periodic review runs within {w.from_} to {w.to} of one year",
+                    "outside_window",
+                )
+            )
+        elif data.kind == CampaignKind.REGULAR and (closes - data.opens_on).days > (
+            procedure.regular_review_days
+        ):
+            problems.append(
+                FieldProblem(
+                    "closes_on",
+                    f"a regular review closes within {procedure.regular_review_days} days",
+                    "outside_window",
+                )
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        standard = (
+            self.catalog.get(data.standard_code, "standard_code")
+            if data.standard_code
+            else self.catalog.in_force(closes, "closes_on")
+        )
+        unit = await self.units.get(data.commune_code)
+        path = await self._current_path(unit.code)
+        if unit.level != "commune" or not access.in_scope(self.principal, path):
+            raise ValidationFailed(
+                [FieldProblem("commune_code", "not a commune in your area", "out_of_scope")]
+            )
+        campaign_id = data.id or new_id()
+        if await self.session.get(Campaign, campaign_id) is not None:
+            raise Conflict(f"a campaign with id {campaign_id} already exists")
+        row = Campaign(
+            **data.model_dump(exclude={"id", "closes_on", "standard_code"}),
+            id=campaign_id,
+            closes_on=closes,
+            unit_path=path,
+            standard_code=standard.code,
+            created_by=self.principal.subject,
+        )
+        self.session.add(row)
+        await self.uow.flush()
+        self.uow.record(CAMPAIGN, row.id, Operation.CREATE, row.version, row.unit_path)
+        return campaign_public(row)
+
+    async def _current_path(self, code: str) -> str:
+        """A commune that no longer exists is filed under the unit it merged into."""
+        unit = await self.units.get(code)
+        while unit.valid_to is not None:
+            following = await self.units.successors(unit.code)
+            if not following:
+                break
+            unit = await self.units.get(following[0].code)
+        return unit.path
+
+    async def campaign(self, campaign_id: uuid.UUID) -> CampaignPublic:
+        return campaign_public(await self._campaign(campaign_id))
+
+    async def _campaign(self, campaign_id: uuid.UUID, field: str | None = None) -> Campaign:
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(
+            select(Campaign).where(col(Campaign.id) == campaign_id),
+            self.principal,
+            col(Campaign.unit_path),
+        )
+        row = (await self.session.scalars(stmt)).one_or_none()
+        if row is None:
+            if field:
+                raise ValidationFailed([FieldProblem(field, "no such campaign", "not_found")])
+            raise NotFound(f"no campaign {campaign_id}")
+        return row
+
+    async def campaigns(
+        self, commune: str | None = None, year: int | None = None
+    ) -> list[CampaignPublic]:
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(select(Campaign), self.principal, col(Campaign.unit_path))
+        if commune:
+            stmt = stmt.where(col(Campaign.commune_code) == commune)
+        if year:
+            stmt = stmt.where(
+                col(Campaign.opens_on) >= date(year, 1, 1),
+                col(Campaign.opens_on) <= date(year, 12, 31),
+            )
+        rows = (await self.session.scalars(stmt.order_by(col(Campaign.opens_on)).limit(500))).all()
+        return [campaign_public(r) for r in rows]
+
+    # Assessments ---------------------------------------------------------------------------
+
+    async def create_assessment(
+        self, data: AssessmentCreate, key: RequestKey | None = None
+    ) -> AssessmentPublic:
+        access.require(self.principal, Permission.REVIEW_SURVEY)
+        return await self.uow.run_keyed(
+            key, AssessmentPublic, 201, lambda: self._create_assessment(data)
+        )
+
+    async def _create_assessment(self, data: AssessmentCreate) -> AssessmentPublic:
+        campaign = await self._campaign(data.campaign_id, "campaign_id")
+        if campaign.state != CampaignState.OPEN:
+            raise ValidationFailed([FieldProblem("campaign_id", "campaign is closed", "closed")])
+        household = await self._household(data.household_id)
+        if not household.unit_path.startswith(campaign.unit_path + "/"):
+            raise ValidationFailed(
+                [FieldProblem("household_id", "not in the campaign's commune", "out_of_scope")]
+            )
+        assessment_id = data.id or new_id()
+        if await self.session.get(Assessment, assessment_id) is not None:
+            raise Conflict(f"an assessment with id {assessment_id} already exists")
+        taken = await self.session.scalar(
+            select(col(Assessment.id)).where(
+                col(Assessment.campaign_id) == campaign.id,
+                col(Assessment.household_id) == household.id,
+                col(Assessment.deleted_at).is_(None),
+            )
+        )
+        if taken is not None:
+            raise Conflict(
+                "this household already has an assessment in the campaign",
+                extra={"existing_id": str(taken)},
+            )
+        row = Assessment(
+            id=assessment_id,
+            campaign_id=campaign.id,
+            household_id=household.id,
+            unit_path=household.unit_path,
+            standard_code=campaign.standard_code,
+            review_date=campaign.closes_on,
+            area="rural",
+            surveyed_by=self.principal.subject,
+            surveyed_on=data.surveyed_on,
+            answers=data.answers.model_dump(mode="json"),
+        )
+        await self._evaluate(row, household, strict=False)
+        self.session.add(row)
+        await self.uow.flush()
+        self.uow.record(ASSESSMENT, row.id, Operation.CREATE, row.version, row.unit_path)
+        return assessment_public(row)
+
+    async def _household(self, household_id: uuid.UUID) -> Household:
+        try:
+            return await self.households.load(household_id)
+        except NotFound:
+            raise ValidationFailed(
+                [FieldProblem("household_id", "no such household in your area", "not_found")]
+            ) from None
+
+    async def _members(self, household_id: uuid.UUID) -> Sequence[Member]:
+        return (
+            await self.session.scalars(
+                select(Member).where(
+                    col(Member.household_id) == household_id,
+                    col(Member.deleted_at).is_(None),
+                    col(Member.membership_status) == MembershipStatus.ACTIVE,
+                )
+            )
+        ).all()
+
+    async def _evaluate(self, row: Assessment, household: Household, *, strict: bool) -> None:
+        """Derive, merge and classify from the household's facts now. `strict`: the survey
+        must be complete enough to classify (submission)."""
+        standard = self.catalog.get(row.standard_code)
+        place = await place_of(self.session, household.village_code, row.review_date)
+        answers = Answers.model_validate(row.answers)
+        members = await self._members(household.id)
+        outcome = evaluate(
+            standard, place.area, place.province_code, household, members, row.review_date, answers
+        )
+        problems = list(outcome.problems)
+        c = outcome.classification
+        if strict and c.status is None:
+            problems += [
+                FieldProblem(_answer_path(m), "needed to classify the household", "required")
+                for m in c.missing
+            ]
+        if problems:
+            raise ValidationFailed(problems)
+        row.area = place.area.value
+        row.indicators = [r.model_dump(mode="json") for r in outcome.indicators]
+        row.status = c.status
+        row.deprivation_count = c.deprivation_count
+        row.missing = list(c.missing)
+        row.explanation = c.explanation[:500]
+
+    async def _load(self, assessment_id: uuid.UUID, *, for_update: bool = False) -> Assessment:
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(
+            select(Assessment).where(col(Assessment.id) == assessment_id),
+            self.principal,
+            col(Assessment.unit_path),
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self.session.scalars(stmt)).one_or_none()
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"no assessment {assessment_id}")
+        return row
+
+    async def assessment(self, assessment_id: uuid.UUID) -> AssessmentPublic:
+        return assessment_public(await self._load(assessment_id))
+
+    async def assessments_by_id(
+        self, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, AssessmentPublic]:
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(
+            select(Assessment).where(col(Assessment.id).in_(set(ids))),
+            self.principal,
+            col(Assessment.unit_path),
+        )
+        return {r.id: assessment_public(r) for r in (await self.session.scalars(stmt)).all()}
+
+    async def find_assessments(
+        self,
+        after: str | None,
+        limit: int,
+        campaign_id: uuid.UUID | None = None,
+        household_id: uuid.UUID | None = None,
+        state: Sequence[State] | None = None,
+    ) -> Page[AssessmentPublic]:
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(
+            select(Assessment).where(col(Assessment.deleted_at).is_(None)),
+            self.principal,
+            col(Assessment.unit_path),
+        )
+        if campaign_id:
+            stmt = stmt.where(col(Assessment.campaign_id) == campaign_id)
+        if household_id:
+            stmt = stmt.where(col(Assessment.household_id) == household_id)
+        if state:
+            stmt = stmt.where(col(Assessment.state).in_(state))
+        stmt = after_position(
+            stmt, CURSOR_KIND, after, col(Assessment.created_at), col(Assessment.id)
+        )
+        rows = list((await self.session.scalars(stmt.limit(limit + 1))).all())
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        return Page[AssessmentPublic].of(
+            [assessment_public(r) for r in rows],
+            [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
+            has_more,
+        )
+
+    async def update_assessment(
+        self, assessment_id: uuid.UUID, data: AssessmentUpdate, if_match: int | None = None
+    ) -> AssessmentPublic:
+        access.require(self.principal, Permission.REVIEW_SURVEY)
+        row = await self._load(assessment_id, for_update=True)
+        check_version(
+            data.version if data.version is not None else if_match, row.version, "the assessment"
+        )
+        if row.state not in EDITABLE:
+            raise InvalidTransition(
+                f"the assessment is {row.state.value}; only a draft or one returned for "
+                "re-survey can be edited",
+                extra={"state": row.state.value},
+            )
+        changed: dict[str, Any] = {}
+        if data.surveyed_on is not None and data.surveyed_on != row.surveyed_on:
+            changed["surveyed_on"] = [str(row.surveyed_on), str(data.surveyed_on)]
+            row.surveyed_on = data.surveyed_on
+        if data.answers is not None:
+            answers = data.answers.model_dump(mode="json")
+            if answers != row.answers:
+                changed["answers"] = [None, None]
+                row.answers = answers
+        household = await self._household(row.household_id)
+        before = row.status
+        await self._evaluate(row, household, strict=False)
+        if row.status != before:
+            changed["status"] = [_v(before), _v(row.status)]
+        if not changed:
+            return assessment_public(row)
+        self._bump(row)
+        await self.uow.flush()
+        self.uow.record(ASSESSMENT, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
+        await self.uow.commit()
+        return assessment_public(row)
+
+    def _bump(self, row: Assessment) -> None:
+        row.version += 1
+        row.updated_at = utcnow()
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    async def transition(
+        self, assessment_id: uuid.UUID, req: TransitionRequest, if_match: int | None = None
+    ) -> AssessmentPublic:
+        step = STEPS[req.action]
+        access.require(self.principal, step.permission)
+        row = await self._load(assessment_id, for_update=True)
+        check_version(
+            req.version if req.version is not None else if_match, row.version, "the assessment"
+        )
+        await self._apply(row, req)
+        await self.uow.commit()
+        return assessment_public(row)
+
+    async def transition_many(
+        self, campaign_id: uuid.UUID, ids: Sequence[uuid.UUID], req: TransitionRequest
+    ) -> list[AssessmentPublic]:
+        """One step for a list (a village meeting, a recognition decision): all or nothing."""
+        step = STEPS[req.action]
+        access.require(self.principal, step.permission)
+        await self._campaign(campaign_id)
+        done = []
+        for i, assessment_id in enumerate(dict.fromkeys(ids)):
+            try:
+                row = await self._load(assessment_id, for_update=True)
+                if row.campaign_id != campaign_id:
+                    raise NotFound(f"no assessment {assessment_id} in campaign {campaign_id}")
+                await self._apply(row, req)
+            except (InvalidTransition, NotFound, ValidationFailed) as exc:
+                await self.uow.rollback()
+                exc.extra = {**exc.extra, "index": i, "assessment_id": str(assessment_id)}
+                raise
+            done.append(row)
+        await self.uow.commit()
+        return [assessment_public(r) for r in done]
+
+    async def _apply(self, row: Assessment, req: TransitionRequest) -> None:
+        step = STEPS[req.action]
+        if row.state not in step.sources:
+            allowed = ", ".join(sorted(s.value for s in step.sources))
+            raise InvalidTransition(
+                f"cannot {req.action.value} an assessment that is {row.state.value} "
+                f"(allowed from: {allowed})",
+                extra={"state": row.state.value, "action": req.action.value},
+            )
+        problems = []
+        if step.needs and getattr(req, step.needs) is None:
+            problems.append(FieldProblem(step.needs, f"required to {req.action.value}", "required"))
+        if step.reason_required and not req.reason:
+            problems.append(FieldProblem("reason", f"required to {req.action.value}", "required"))
+        if problems:
+            raise ValidationFailed(problems)
+        source = row.state
+        target = await self._target(row, req)
+        row.state = target
+        row.transitions = [
+            *row.transitions,
+            {
+                "at": utcnow().isoformat(),
+                "by": self.principal.subject,
+                "action": req.action.value,
+                "from_state": source.value,
+                "to_state": target.value,
+                "reason": req.reason,
+            },
+        ]
+        self._bump(row)
+        await self.uow.flush()
+        self.uow.record(
+            ASSESSMENT,
+            row.id,
+            Operation.TRANSITION,
+            row.version,
+            row.unit_path,
+            {"state": [source.value, target.value], "action": [None, req.action.value]},
+        )
+
+    async def _target(self, row: Assessment, req: TransitionRequest) -> State:
+        a = req.action
+        if a == Action.SUBMIT:
+            await self._evaluate(row, await self._household(row.household_id), strict=True)
+            return State.SUBMITTED
+        if a == Action.RECORD_MEETING:
+            assert req.meeting is not None
+            m = req.meeting
+            if m.agreeing > m.attendees:
+                raise ValidationFailed(
+                    [FieldProblem("meeting.agreeing", "more than attended", "invalid_range")]
+                )
+            row.meeting = m.model_dump(mode="json")
+            share = self.catalog.procedure.meeting_agreement_share
+            return State.AGREED if m.agreeing >= share * m.attendees else State.RETURNED
+        if a == Action.POST:
+            row.posted_on = req.posted_on
+            return State.POSTED
+        if a == Action.RECORD_COMPLAINT:
+            assert req.complaint is not None
+            row.complaints = [*row.complaints, req.complaint.model_dump(mode="json")]
+            return State.POSTED
+        if a == Action.RETURN_FOR_RESURVEY:
+            return State.RETURNED
+        if a == Action.DISTRICT_OPINION:
+            assert req.district_opinion is not None
+            row.district_opinion = req.district_opinion.model_dump(mode="json")
+            return State.DISTRICT_REVIEWED if req.district_opinion.agrees else State.RETURNED
+        if a == Action.RECOGNISE:
+            assert req.decision is not None
+            needs_district = self.catalog.procedure.district_opinion_required(
+                req.decision.decided_on
+            )
+            if needs_district and row.state != State.DISTRICT_REVIEWED:
+                raise InvalidTransition(
+                    f"a decision of {req.decision.decided_on} needs the district's opinion first",
+                    extra={"state": row.state.value, "action": a.value},
+                )
+            row.decision = req.decision.model_dump(mode="json")
+            await self._recognise(row, req.decision.decided_on, req.decision.number)
+            return State.RECOGNISED
+        if a == Action.ISSUE_CERTIFICATE:
+            assert req.certificate is not None
+            if row.status not in LISTED:
+                raise InvalidTransition(
+                    "certificates are issued to poor and near-poor households only",
+                    extra={"state": row.state.value, "action": a.value},
+                )
+            row.certificate = req.certificate.model_dump(mode="json")
+            return State.CERTIFIED
+        return State.REFUSED
+
+    async def _recognise(self, row: Assessment, decided_on: date, number: str) -> None:
+        """The decision becomes the household's status from its date on."""
+        household = await self.households.load(row.household_id, for_update=True)
+        assert row.status is not None
+        rows = await book.history(self.session, household.id)
+        if rows and rows[-1].effective_from > decided_on:
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "decision.decided_on",
+                        f"the household already has a status from {rows[-1].effective_from}",
+                        "out_of_order",
+                    )
+                ]
+            )
+        previous, move = book.next_period(rows, row.status, decided_on)
+        members = await self._members(household.id)
+        head = next((m for m in members if m.id == household.head_member_id), None)
+        answers = Answers.model_validate(row.answers)
+        if previous is not None:
+            if previous.effective_from == decided_on:
+                raise ValidationFailed(
+                    [
+                        FieldProblem(
+                            "decision.decided_on",
+                            "a status already starts that day",
+                            "out_of_order",
+                        )
+                    ]
+                )
+            previous.effective_to = decided_on
+        record = StatusRecord(
+            id=new_id(),
+            household_id=household.id,
+            unit_path=household.unit_path,
+            status=row.status,
+            previous_status=None if previous is None else previous.status,
+            movement=move,
+            effective_from=decided_on,
+            assessment_id=row.id,
+            standard_code=row.standard_code,
+            decision_number=number,
+            flags=[f.value for f in flags(head, members, answers)],
+            causes=[c.value for c in answers.causes],
+            deprived=[r["code"] for r in row.indicators if r.get("deprived")],
+        )
+        self.session.add(record)
+        self.uow.record(
+            STATUS,
+            record.id,
+            Operation.CREATE,
+            1,
+            household.unit_path,
+            {"status": [None, row.status.value], "movement": [None, move.value]},
+        )
+        old = household.poverty_status
+        if old != row.status:
+            household.poverty_status = row.status
+            self.households.bump(household)
+            self.uow.record(
+                "household",
+                household.id,
+                Operation.UPDATE,
+                household.version,
+                household.unit_path,
+                {"poverty_status": [_v(old), row.status.value]},
+            )
+
+    # Status --------------------------------------------------------------------------------
+
+    async def status_history(self, household_id: uuid.UUID) -> list[StatusPublic]:
+        await self.households.load(household_id)
+        return [book.to_public(r) for r in await book.history(self.session, household_id)]
+
+    async def status_as_of(self, household_id: uuid.UUID, day: date | None = None) -> StatusAsOf:
+        await self.households.load(household_id)
+        rows = await book.history(self.session, household_id)
+        return book.as_of(household_id, rows, day or date.today(), self.newly_escaped_years)
+
+
+def _answer_path(missing: str) -> str:
+    named = {"income": "monthly_income_per_capita", "agricultural": "agricultural"}
+    return "answers." + named.get(missing, "indicators." + missing)
+
+
+def _v(value: Any) -> Any:
+    return getattr(value, "value", value)

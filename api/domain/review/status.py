@@ -1,0 +1,79 @@
+"""Each household's recognised status over time, and the movements reports count."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.domain.households.models import PovertyStatus
+from api.domain.review.assess import LISTED, movement
+from api.domain.review.models import Movement, StatusAsOf, StatusPublic, StatusRecord
+
+ESCAPES = frozenset({Movement.ESCAPED_POOR, Movement.ESCAPED_NEAR_POOR})
+
+
+def covering(day: date):  # type: ignore[no-untyped-def]
+    """The condition for a status period that covers `day`."""
+    return (col(StatusRecord.effective_from) <= day) & or_(
+        col(StatusRecord.effective_to).is_(None), col(StatusRecord.effective_to) > day
+    )
+
+
+def to_public(row: StatusRecord) -> StatusPublic:
+    return StatusPublic.model_validate(row, from_attributes=True)
+
+
+async def history(session: AsyncSession, household_id: uuid.UUID) -> Sequence[StatusRecord]:
+    return (
+        await session.scalars(
+            select(StatusRecord)
+            .where(col(StatusRecord.household_id) == household_id)
+            .order_by(col(StatusRecord.effective_from))
+        )
+    ).all()
+
+
+def as_of(
+    household_id: uuid.UUID, rows: Sequence[StatusRecord], day: date, window_years: int
+) -> StatusAsOf:
+    current = next(
+        (
+            r
+            for r in rows
+            if r.effective_from <= day and (r.effective_to is None or r.effective_to > day)
+        ),
+        None,
+    )
+    escapes = [r.effective_from for r in rows if r.movement in ESCAPES and r.effective_from <= day]
+    escaped_on = max(escapes) if escapes else None
+    # 29 February has no anniversary in most years: the window then starts on the 28th.
+    last = 28 if day.month == 2 else day.day
+    window_start = date(day.year - window_years, day.month, min(day.day, last))
+    newly = (
+        escaped_on is not None
+        and escaped_on > window_start
+        and current is not None
+        and current.status not in LISTED
+    )
+    return StatusAsOf(
+        household_id=household_id,
+        as_of=day,
+        status=None if current is None else current.status,
+        since=None if current is None else current.effective_from,
+        escaped_on=escaped_on,
+        newly_escaped=newly,
+        record=None if current is None else to_public(current),
+    )
+
+
+def next_period(
+    rows: Sequence[StatusRecord], new: PovertyStatus, effective_from: date
+) -> tuple[StatusRecord | None, Movement]:
+    """The period a recognition closes, and the movement it makes."""
+    previous = next((r for r in reversed(rows) if r.effective_from <= effective_from), None)
+    ever_listed = any(r.status in LISTED for r in rows if r.effective_from <= effective_from)
+    before = None if previous is None else previous.status
+    return previous, movement(before, new, ever_listed)
