@@ -1,56 +1,13 @@
-"""A small demo data set: a few households with members in each current demo village.
-
-Created through the same services as the API, so the change feed holds every record.
-"""
-
-import random
-import uuid
-from datetime import date, timedelta
+"""Demo data: the synthetic Kim Bảng district (see api.demo_district) and sign-ins for
+every role."""
 
 from sqlalchemy import func, select
-from sqlmodel import col
 
+from api.demo_district import load_district
 from api.domain.access import Role
-from api.domain.households.models import (
-    Durability,
-    Household,
-    HouseholdCreate,
-    InformationAsset,
-    LatrineType,
-    WaterSource,
-)
+from api.domain.households.models import Household
 from api.domain.identity.shapes import PartnerCreate, UserCreate
-from api.domain.members.models import (
-    EducationLevel,
-    Employment,
-    MemberCreate,
-    Relation,
-    Sex,
-)
 from api.domain.services import Services
-from api.domain.units.models import AdminUnit, UnitLevel
-
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô"]
-MIDDLE_M = ["Văn", "Đức", "Minh", "Quang", "Hữu"]
-MIDDLE_F = ["Thị", "Thu", "Ngọc", "Thanh", "Kim"]
-GIVEN_M = ["Hùng", "Dũng", "Nam", "Tuấn", "Long", "Sơn", "Phúc", "Thắng", "Hải", "Quý"]
-GIVEN_F = ["Lan", "Hoa", "Mai", "Hương", "Hạnh", "Nga", "Thảo", "Yến", "Liên", "Dung"]
-HA_NAM_BIRTH_PROVINCE = "035"
-
-
-def _name(rng: random.Random, family: str, sex: Sex) -> str:
-    middle, given = (MIDDLE_M, GIVEN_M) if sex == Sex.MALE else (MIDDLE_F, GIVEN_F)
-    return f"{family} {rng.choice(middle)} {rng.choice(given)}"
-
-
-def _personal_id(rng: random.Random, born: date, sex: Sex) -> str:
-    century = 0 if born.year < 2000 else 2
-    digit = century + (1 if sex == Sex.FEMALE else 0)
-    return f"{HA_NAM_BIRTH_PROVINCE}{digit}{born.year % 100:02d}{rng.randrange(10**6):06d}"
-
-
-def _born(rng: random.Random, min_age: int, max_age: int) -> date:
-    return date(2026, 1, 1) - timedelta(days=rng.randint(min_age * 365, max_age * 365))
 
 
 async def has_demo_data(services: Services) -> bool:
@@ -58,74 +15,10 @@ async def has_demo_data(services: Services) -> bool:
     return bool(count)
 
 
-async def load_demo(services: Services, households_per_village: int = 3, seed: int = 2022) -> int:
-    rng = random.Random(seed)
-    villages = (
-        await services.session.scalars(
-            select(AdminUnit)
-            .where(col(AdminUnit.level) == UnitLevel.VILLAGE, col(AdminUnit.valid_to).is_(None))
-            .order_by(col(AdminUnit.code))
-        )
-    ).all()
-    created = 0
-    for village in villages:
-        for n in range(households_per_village):
-            household = await services.households.create(
-                HouseholdCreate(
-                    village_code=village.code,
-                    address=f"Số {n + 1}, {village.name}",
-                    phone=f"09{rng.randrange(10**8):08d}",
-                    floor_area_m2=round(rng.uniform(18, 120), 1),
-                    wall_material=rng.choice(list(Durability)),
-                    column_material=Durability.DURABLE,
-                    roof_material=rng.choice(list(Durability)),
-                    water_source=rng.choice(
-                        [WaterSource.PIPED, WaterSource.DRILLED_WELL, WaterSource.UNPROTECTED_WELL]
-                    ),
-                    latrine_type=rng.choice([LatrineType.FLUSH_SEPTIC, LatrineType.UNHYGIENIC]),
-                    uses_telecom=rng.random() > 0.1,
-                    information_assets=rng.sample(list(InformationAsset), rng.randint(0, 3)),
-                )
-            )
-            await _add_family(services, rng, household.id)
-            created += 1
-    return created
-
-
-async def _add_family(services: Services, rng: random.Random, household_id: uuid.UUID) -> None:
-    family = rng.choice(FAMILY)
-    head_sex = rng.choice(list(Sex))
-    people = [(Relation.HEAD, head_sex, _born(rng, 30, 80))]
-    if rng.random() < 0.7:
-        people.append(
-            (Relation.SPOUSE, Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE, _born(rng, 28, 75))
-        )
-    people += [
-        (Relation.CHILD, rng.choice(list(Sex)), _born(rng, 1, 25)) for _ in range(rng.randint(0, 3))
-    ]
-    for relation, sex, born in people:
-        age = 2026 - born.year
-        await services.members.create(
-            household_id,
-            MemberCreate(
-                full_name=_name(rng, family, sex),
-                sex=sex,
-                date_of_birth=born,
-                personal_id=_personal_id(rng, born, sex),
-                ethnicity="Kinh",
-                relation_to_head=relation,
-                joined_on=born if relation == Relation.CHILD else None,
-                attending_school=6 <= age <= 18,
-                education_level=EducationLevel.UPPER_SECONDARY if age > 18 else None,
-                employment=(
-                    rng.choice(list(Employment))
-                    if 18 <= age <= 60
-                    else Employment.NOT_IN_LABOUR_FORCE
-                ),
-                health_insurance=rng.random() > 0.15,
-                labour_capacity=18 <= age <= 65,
-            ),
-        )
+async def load_demo(services: Services, seed: int = 2022) -> int:
+    """The district's households, members, 2021 and 2022 reviews and status history."""
+    counts = await load_district(services.session, seed)
+    return counts["household"]
 
 
 DEMO_PASSWORD = "GiamNgheo@2026"  # noqa: S105 - documented demo credential, demo data only

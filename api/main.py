@@ -9,7 +9,18 @@ from api.db import create_engine, session_factory
 from api.domain.identity.keys import KeyRing
 from api.middleware import RejectNul, RequestContext
 from api.migrate import script_head
-from api.routers import admin, audit, auth, changes, health, households, members, units
+from api.routers import (
+    admin,
+    audit,
+    auth,
+    changes,
+    health,
+    households,
+    members,
+    reports,
+    review,
+    units,
+)
 from api.schema.app import graphql_router
 
 DESCRIPTION = """
@@ -45,7 +56,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContext)
     errors.install(app)
     app.state.keyring = KeyRing(settings.key_secret.get_secret_value())
-    for module in (health, auth, units, households, members, changes, admin, audit):
+    for module in (
+        health,
+        auth,
+        units,
+        households,
+        members,
+        review,
+        reports,
+        changes,
+        admin,
+        audit,
+    ):
         app.include_router(module.router)
     app.include_router(auth.jwks_router)
     app.include_router(

@@ -8,9 +8,9 @@ from api.domain.changes.service import ChangeFeed
 from api.domain.households.service import HouseholdService
 from api.domain.identity.management import IdentityAdmin
 from api.domain.members.service import MemberService
-from api.domain.units.service import UnitService
 from api.domain.review.reports import ReviewReports
 from api.domain.review.service import ReviewService
+from api.domain.units.service import UnitService
 from api.domain.uow import UnitOfWork
 
 

@@ -1,5 +1,6 @@
 """The review's state machine: which step is allowed from which state, by whom."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -74,3 +75,10 @@ class TransitionRequest(SQLModel):
     district_opinion: DistrictOpinion | None = None
     decision: Decision | None = None
     certificate: Certificate | None = None
+
+
+class BatchTransition(TransitionRequest):
+    """The same step for many assessments of one campaign (a village meeting's list, a
+    recognition decision), applied all or nothing."""
+
+    assessment_ids: list[uuid.UUID] = Field(min_length=1, max_length=2000)

@@ -95,6 +95,9 @@ class ReviewReports:
         """The villages under `code` at `day`, each mapped to the unit directly below `code`
         that holds it (itself for a village). The caller must hold all of them."""
         unit = await self.units.get(code)
+        if unit.valid_to is not None and day > unit.valid_to:
+            # A unit that no longer exists: its villages as they were on its last day.
+            day = unit.valid_to
         if unit.level == UnitLevel.VILLAGE:
             tops = {code: code}
         else:
@@ -133,7 +136,8 @@ class ReviewReports:
             raise ValidationFailed([FieldProblem("to", "before `from`", "invalid_range")])
         unit = await self.units.get(code)
         villages = await self._villages(code, end)
-        names = {u.code: u.name for u in await self.units.children(code, end)}
+        last = min(end, unit.valid_to) if unit.valid_to else end
+        names = {u.code: u.name for u in await self.units.children(code, last)}
         per_village = await self._unit_counts(list(villages), end)
         rows: dict[str, Counter[str]] = defaultdict(Counter)
         for village, counts in per_village.items():
