@@ -760,4 +760,9 @@ async def test_no_api_changes_or_deletes_audit_entries(
         "leaveHousehold",
         "changeHead",
         "deleteMember",
+        "createCampaign",
+        "createAssessment",
+        "updateAssessment",
+        "transitionAssessment",
+        "transitionAssessments",
     }

@@ -150,6 +150,8 @@ async def test_me_returns_role_areas_and_permissions(
         "households:read",
         "households:write",
         "personal-data:read",
+        "review:read",
+        "review:survey",
         "units:read",
     ]
     assert me["hidden_fields"] == [

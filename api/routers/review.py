@@ -32,6 +32,8 @@ async def list_standards(svc: ServicesDep) -> list[Standard]:
 
 @router.get("/standards/{code}", tags=["standards"])
 async def get_standard(svc: ServicesDep, code: str) -> Standard:
+    """One standard: validity, income lines (and local lines by province), the rule's shape,
+    and each indicator with its derivation rule and confidence."""
     return svc.review.standard(code)
 
 
@@ -52,11 +54,13 @@ async def list_campaigns(
     commune: Annotated[str | None, Query(max_length=16)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[CampaignPublic]:
+    """Campaigns in your area, by opening date; filter by commune and year."""
     return await svc.review.campaigns(commune, year)
 
 
 @router.get("/campaigns/{campaign_id}")
 async def get_campaign(svc: ServicesDep, campaign_id: uuid.UUID) -> CampaignPublic:
+    """One campaign: commune, kind, window and the standard it applies."""
     return await svc.review.campaign(campaign_id)
 
 
@@ -90,6 +94,8 @@ async def list_assessments(
     household_id: uuid.UUID | None = None,
     state: Annotated[list[State] | None, Query()] = None,
 ) -> Page[AssessmentPublic]:
+    """Assessments in your area, oldest first, a page at a time; filter by campaign,
+    household and state."""
     return await svc.review.find_assessments(after, limit, campaign_id, household_id, state)
 
 
@@ -97,6 +103,8 @@ async def list_assessments(
 async def get_assessment(
     svc: ServicesDep, assessment_id: uuid.UUID, response: Response
 ) -> AssessmentPublic:
+    """One assessment: answers, each indicator with its derivation, the computed class and
+    every step of the review so far. `ETag` carries the version."""
     assessment = await svc.review.assessment(assessment_id)
     etag(response, assessment.version)
     return assessment
@@ -143,4 +151,6 @@ async def household_status(
 
 @router.get("/households/{household_id}/status-history", tags=["households"])
 async def household_status_history(svc: ServicesDep, household_id: uuid.UUID) -> list[StatusPublic]:
+    """Every recognised status period of the household, oldest first, with the movement
+    each decision made and the report flags at the time."""
     return await svc.review.status_history(household_id)

@@ -8,6 +8,7 @@ from api.domain.households.models import HouseholdFilter
 from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
 from api.schema.inputs import HouseholdFilterInput, to_model
+from api.schema.review_ops import ReviewQuery
 from api.schema.types import (
     Change,
     ChangeFeedPage,
@@ -34,7 +35,7 @@ def _first(first: int) -> int:
 
 
 @strawberry.type
-class Query:
+class Query(ReviewQuery):
     @strawberry.field(description="Administrative units ordered by code")
     async def units(
         self,

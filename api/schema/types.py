@@ -17,6 +17,7 @@ from api.domain.units.models import UnitLink as UnitLinkModel
 from api.domain.units.models import UnitParentPeriod as UnitParentPeriodModel
 from api.domain.units.models import UnitPublic
 from api.schema.context import Context
+from api.schema.review import StatusAsOf, StatusPeriod
 
 N = TypeVar("N")
 T = TypeVar("T")
@@ -137,6 +138,16 @@ class Household:
     async def membership_events(self, info: Info) -> list[MembershipEvent]:
         events = await info.context.membership_events.load(self.id)
         return [as_type(MembershipEvent, e) for e in events]
+
+    @strawberry.field(description="Recognised status on `asOf` (default today)")
+    async def status_on(self, info: Info, as_of: date | None = None) -> StatusAsOf:
+        found = await info.context.services.review.status_as_of(self.id, as_of)
+        return as_type(StatusAsOf, found)
+
+    @strawberry.field(description="Every recognised status period, oldest first")
+    async def status_history(self, info: Info) -> list[StatusPeriod]:
+        found = await info.context.services.review.status_history(self.id)
+        return [as_type(StatusPeriod, p) for p in found]
 
 
 @spyd.type(model=HiddenFieldsModel, all_fields=True)

@@ -107,6 +107,11 @@ class ClassChange(SQLModel):
     households: int
 
 
+class ClassCount(SQLModel):
+    status: PovertyStatus | None = Field(description="None: the class cannot be decided")
+    households: int
+
+
 class ChangedHousehold(SQLModel):
     household_id: uuid.UUID
     assessment_id: uuid.UUID
@@ -122,8 +127,8 @@ class WhatIf(SQLModel):
     as_of: date
     unknown_indicators: Assumption
     assessed_households: int
-    before: dict[str, int]
-    after: dict[str, int]
+    before: list[ClassCount] = Field(description="Classes of the latest assessments")
+    after: list[ClassCount] = Field(description="Classes under the other standard")
     changes: list[ClassChange]
     changed_total: int
     changed: list[ChangedHousehold] = Field(description="The first 500 households that change")

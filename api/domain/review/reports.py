@@ -27,6 +27,7 @@ from api.domain.review.report_models import (
     Assumption,
     ChangedHousehold,
     ClassChange,
+    ClassCount,
     CountRow,
     DeprivationRow,
     MovementRow,
@@ -411,8 +412,8 @@ class ReviewReports:
             latest[assessment.household_id] = (assessment, household)
         members = await self._members_of([hh.id for _, hh in latest.values()], day)
         areas: dict[str, tuple[Area, str | None]] = {}
-        before: Counter[str] = Counter()
-        after: Counter[str] = Counter()
+        before: Counter[PovertyStatus | None] = Counter()
+        after: Counter[PovertyStatus | None] = Counter()
         pairs: Counter[tuple[PovertyStatus | None, PovertyStatus | None]] = Counter()
         changed: list[ChangedHousehold] = []
         for assessment, household in latest.values():
@@ -446,8 +447,8 @@ class ReviewReports:
                 ),
             )
             was = assessment.status
-            before[_status(was) or "undetermined"] += 1
-            after[_status(result.status) or "undetermined"] += 1
+            before[was] += 1
+            after[result.status] += 1
             pairs[(was, result.status)] += 1
             if result.status != was and len(changed) < WHAT_IF_LIST:
                 changed.append(
@@ -466,8 +467,8 @@ class ReviewReports:
             as_of=day,
             unknown_indicators=unknown,
             assessed_households=len(latest),
-            before=dict(before),
-            after=dict(after),
+            before=_class_counts(before),
+            after=_class_counts(after),
             changes=[
                 ClassChange(from_status=f, to_status=t, households=n)
                 for (f, t), n in sorted(pairs.items(), key=lambda kv: (-kv[1], str(kv[0])))
@@ -494,6 +495,11 @@ class ReviewReports:
             ).all():
                 out[m.household_id].append(m)
         return out
+
+
+def _class_counts(counts: Counter[PovertyStatus | None]) -> list[ClassCount]:
+    order = [*PovertyStatus, None]
+    return [ClassCount(status=s, households=counts[s]) for s in order if counts[s]]
 
 
 def _status(value: Any) -> str:

@@ -114,9 +114,8 @@ class PeriodicWindow(BaseModel):
     to: str = Field(pattern=r"^\d{2}-\d{2}$")
 
     def contains(self, start: date, end: date) -> bool:
-        first = date.fromisoformat(f"{start.year}-{self.from_}")
-        last = date.fromisoformat(f"{start.year}-{self.to}")
-        return first <= start <= end <= last
+        (m1, d1), (m2, d2) = (map(int, x.split("-")) for x in (self.from_, self.to))
+        return date(start.year, m1, d1) <= start <= end <= date(start.year, m2, d2)
 
 
 class Procedure(BaseModel):
