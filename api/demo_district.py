@@ -319,6 +319,9 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
     people = _People(rng)
     rows = _Rows()
     now = datetime.now(UTC)
+    # The district's households were entered before the 2021 review: records are backdated
+    # so that reports for 2021 and 2022 count them (reports count what the registry held).
+    entered = datetime(2021, 1, 4, 8, tzinfo=UTC)
     campaigns: dict[tuple[int, str], uuid.UUID] = {}
     for review in reviews:
         for commune in sorted(set(communes[review.year].values())):
@@ -371,7 +374,7 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
                 "phone": None,
                 **home.__dict__,
                 "version": 1,
-                "created_at": now,
+                "created_at": entered,
                 "updated_at": now,
                 "poverty_status": None,
             },
@@ -393,7 +396,7 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
                     else date(2000, 1, 1),
                     "disability": None,
                     "version": 1,
-                    "created_at": now,
+                    "created_at": entered,
                     "updated_at": now,
                 },
                 ("member", village.path),

@@ -2,11 +2,8 @@
 once per run; each test in a transaction that is rolled back, with service commits becoming
 savepoint releases."""
 
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,10 +20,10 @@ from api.domain.units import loader
 from api.main import create_app
 from api.migrate import upgrade
 from tests.builders import reset_database
+from tests.database import DATABASE_URL, IS_POSTGRES
+from tests.live import server
 
-_TMP = Path(tempfile.mkdtemp(prefix="giamngheo-tests-"))
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{_TMP / 'test.db'}"
-IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+__all__ = ["DATABASE_URL", "IS_POSTGRES", "server"]
 
 
 def pytest_report_header() -> str:

@@ -3,107 +3,16 @@ readiness, and concurrency that only a real server shows (idempotent retries rac
 conditional updates racing, a client that hangs up mid-request)."""
 
 import asyncio
-import os
-import socket
-import sys
-import tempfile
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
-from pathlib import Path
+from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from api.demo import DEMO_PASSWORD
-from tests.conftest import DATABASE_URL, IS_POSTGRES
+from tests.live import Server, run_cli
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _run(args: list[str], env: dict[str, str]) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api.cli",
-        *args,
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, err.decode()
-    return out.decode()
-
-
-async def _database_url(folder: Path) -> AsyncGenerator[str]:
-    """The suite's own database kind: a fresh SQLite file, or a fresh PostgreSQL database
-    beside the one the suite runs on."""
-    if not IS_POSTGRES:
-        yield f"sqlite+aiosqlite:///{folder / 'e2e.db'}"
-        return
-    url = make_url(DATABASE_URL)
-    name = f"{url.database}_e2e"
-    admin = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username or "postgres", database="postgres"
-    )
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], str]]:
-    folder = Path(tempfile.mkdtemp(prefix="giamngheo-e2e-"))
-    port = _free_port()
-    databases = _database_url(folder)
-    env = {
-        **os.environ,
-        "DATABASE_URL": await anext(databases),
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-    }
-    first_setup = await _run(["setup"], env)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api.cli",
-        "serve",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the server did not start")
-            yield client, env, first_setup
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=10)
-        await databases.aclose()
 
 
 async def _token(client: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -115,7 +24,7 @@ async def _token(client: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 
 async def test_first_run_migrates_loads_and_serves(
-    server: tuple[httpx.AsyncClient, dict[str, str], str],
+    server: Server,
 ) -> None:
     client, env, first_setup = server
     assert "units: 75 created" in first_setup
@@ -127,13 +36,13 @@ async def test_first_run_migrates_loads_and_serves(
     page = (await client.get("/api/v1/households", headers=headers)).json()
     assert page["items"]
     assert all(h["unit_path"].startswith("37/13384/") for h in page["items"])
-    second = await _run(["setup"], env)
+    second = await run_cli(["setup"], env)
     assert "units: 0 created, 0 updated, 75 unchanged" in second
     assert "demo data: already present, left alone" in second
 
 
 async def test_racing_retries_with_one_key_create_one_household(
-    server: tuple[httpx.AsyncClient, dict[str, str], str],
+    server: Server,
 ) -> None:
     client, _, _ = server
     headers = {**await _token(client, "rsv.kimbang"), "Idempotency-Key": uuid.uuid4().hex}
@@ -143,16 +52,19 @@ async def test_racing_retries_with_one_key_create_one_household(
     )
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
-    found = (
-        await client.get(
-            "/api/v1/households", headers=headers, params={"unit": "13384-01", "limit": 200}
-        )
-    ).json()["items"]
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"unit": "13384-01", "limit": 200}
+    while True:
+        page = (await client.get("/api/v1/households", headers=headers, params=params)).json()
+        found += page["items"]
+        if not page["has_more"]:
+            break
+        params["after"] = page["next_cursor"]
     assert [h["address"] for h in found].count(body["address"]) == 1
 
 
 async def test_racing_conditional_updates_let_exactly_one_win(
-    server: tuple[httpx.AsyncClient, dict[str, str], str],
+    server: Server,
 ) -> None:
     client, _, _ = server
     headers = await _token(client, "rsv.kimbang")
@@ -180,7 +92,7 @@ async def test_racing_conditional_updates_let_exactly_one_win(
 
 
 async def test_a_client_hanging_up_mid_request_leaves_the_server_healthy(
-    server: tuple[httpx.AsyncClient, dict[str, str], str],
+    server: Server,
 ) -> None:
     client, env, _ = server
     headers = await _token(client, "rsv.kimbang")

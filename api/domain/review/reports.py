@@ -73,6 +73,7 @@ def _alive(deleted_at: Any, day: date) -> ColumnElement[bool]:
 
 def _member_on(day: date) -> ColumnElement[bool]:
     return and_(
+        col(Member.created_at) < _start_of(day + timedelta(days=1)),
         _alive(col(Member.deleted_at), day),
         or_(col(Member.joined_on).is_(None), col(Member.joined_on) <= day),
         or_(col(Member.left_on).is_(None), col(Member.left_on) > day),
@@ -162,7 +163,8 @@ class ReviewReports:
             movements=await self._movements(list(villages), start, end),
             **(await self._profiles(list(villages), end)),
             notes=[
-                "Households and persons are those in the registry at the end of the period; "
+                "Households and persons are those recorded in the registry by the end of the "
+                "period and not removed by then; "
                 "statuses are those recognised by decisions effective on or before it.",
                 "The seed plan's 'multidimensional poverty rate' has no stated definition and "
                 "is not computed.",
@@ -171,7 +173,9 @@ class ReviewReports:
 
     def _households_on(self, villages: Sequence[str], day: date) -> ColumnElement[bool]:
         return and_(
-            col(Household.village_code).in_(villages), _alive(col(Household.deleted_at), day)
+            col(Household.village_code).in_(villages),
+            col(Household.created_at) < _start_of(day + timedelta(days=1)),
+            _alive(col(Household.deleted_at), day),
         )
 
     async def _unit_counts(self, villages: Sequence[str], day: date) -> dict[str, Counter[str]]:

@@ -1,0 +1,240 @@
+"""The demo district, loaded by `api.cli setup` into the real server process: its recognised
+review of 2022 reproduces the seed plan's figures, through every door."""
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from api.demo import DEMO_PASSWORD
+from api.domain.review.classify import Survey, classify
+from api.domain.review.standards import Area, catalog
+from tests.live import Server
+
+pytestmark = pytest.mark.e2e
+YEAR_2022 = {"unit": "350", "from": "2022-01-01", "to": "2022-12-31"}
+
+
+async def _headers(client: httpx.AsyncClient, username: str = "huyen.kimbang") -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _report(client: httpx.AsyncClient, **params: str) -> dict[str, Any]:
+    response = await client.get(
+        "/api/v1/reports/review", params={**YEAR_2022, **params}, headers=await _headers(client)
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_the_2022_review_reproduces_the_seed_plan(server: Server) -> None:
+    client, _, _ = server
+    report = await _report(client)
+    totals = report["totals"]
+    assert (totals["poor_households"], totals["poor_persons"], totals["poor_rate"]) == (
+        1012,
+        2007,
+        2.5,
+    )
+    assert (
+        totals["near_poor_households"],
+        totals["near_poor_persons"],
+        totals["near_poor_rate"],
+    ) == (966, 2387, 2.38)
+    assert totals["households"] == 40_520
+    assert report["standard_code"] == "nd-07-2021"
+    assert report["rate_definition"]["code"] == "households"
+    assert len(report["rows"]) == 18  # the district's communes as they were in 2022
+    for key in ("households", "persons", "poor_households", "poor_persons", "near_poor_persons"):
+        assert sum(r[key] for r in report["rows"]) == totals[key], key
+    poor, near = report["movements"]
+    assert (poor["list"], poor["start"], poor["end"], poor["balanced"]) == (
+        "poor",
+        1100,
+        1012,
+        True,
+    )
+    assert (
+        poor["start"]
+        - poor["escaped"]
+        - poor["to_other_list"]
+        - poor["other_decrease"]
+        + (poor["new"] + poor["re_entered"] + poor["from_other_list"])
+        == poor["end"]
+    )
+    assert (near["list"], near["start"], near["end"], near["balanced"]) == (
+        "near_poor",
+        1000,
+        966,
+        True,
+    )
+    causes = sorted(report["causes"], key=lambda c: -c["poor_households"])
+    assert [c["key"] for c in causes[:2]] == ["illness", "no_labour"]
+    deprivations = {d["indicator"]: d for d in report["deprivations"]}
+    assert len(deprivations) == 12
+    assert deprivations["housing_quality"]["poor_share"] == round(
+        100 * deprivations["housing_quality"]["poor_households"] / 1012, 2
+    )
+
+
+async def test_the_2021_review_ran_under_decision_59_and_balances(server: Server) -> None:
+    client, _, _ = server
+    report = await _report(client, **{"from": "2021-01-01", "to": "2021-12-31"})
+    assert report["standard_code"] == "qd-59-2015"
+    assert (report["totals"]["poor_households"], report["totals"]["near_poor_households"]) == (
+        1100,
+        1000,
+    )
+    assert all(m["balanced"] and m["start"] == 0 for m in report["movements"])
+    assert report["movements"][0]["new"] == 1100
+
+
+async def test_classes_come_from_the_classifier(server: Server) -> None:
+    """Re-classify stored surveys with the pure function: every assessment agrees."""
+    client, _, _ = server
+    headers = await _headers(client)
+    page = (
+        await client.get(
+            "/api/v1/assessments", params={"limit": 200, "state": "certified"}, headers=headers
+        )
+    ).json()["items"]
+    assert len(page) == 200
+    standards = catalog()
+    for a in page:
+        survey = Survey(
+            area=Area(a["area"]),
+            deprivations={i["code"]: i["deprived"] for i in a["indicators"]},
+            income=a["answers"]["monthly_income_per_capita"],
+            agricultural=a["answers"]["agricultural"],
+        )
+        assert classify(standards.get(a["standard_code"]), survey).status == a["status"]
+        derived = [i for i in a["indicators"] if i["source"] == "derived"]
+        assert derived
+        assert all(i["derivation"] for i in derived)
+
+
+async def test_csv_and_excel_downloads_have_vietnamese_headers(server: Server) -> None:
+    client, _, _ = server
+    headers = await _headers(client)
+    response = await client.get(
+        "/api/v1/reports/review", params={**YEAR_2022, "format": "csv"}, headers=headers
+    )
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:5] == [
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Tổng số hộ",
+        "Tổng số nhân khẩu",
+        "Số hộ nghèo",
+    ]
+    assert rows[-1][0] == "350"
+    assert rows[-1][4:7] == ["1012", "2007", "2.5"]
+    assert len(rows) == 1 + 18 + 1
+    response = await client.get(
+        "/api/v1/reports/review", params={**YEAR_2022, "format": "xlsx"}, headers=headers
+    )
+    assert "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == [
+        "Theo đơn vị",
+        "Biến động",
+        "Thiếu hụt",
+        "Nhóm đối tượng",
+        "Nguyên nhân nghèo",
+    ]
+    units = list(book["Theo đơn vị"].iter_rows(values_only=True))
+    assert units[1][2] == "Tổng số hộ"
+    assert units[-1][4:10] == (1012, 2007, 2.5, 966, 2387, 2.38)
+
+
+async def test_graphql_gives_the_same_report(server: Server) -> None:
+    client, _, _ = server
+    query = """query($u: String!, $f: Date!, $t: Date!) {
+      reviewReport(unit: $u, from: $f, to: $t) {
+        totals { households poorHouseholds poorPersons poorRate nearPoorHouseholds nearPoorRate }
+        movements { list start end balanced }
+      } }"""
+    variables = {"u": "350", "f": "2022-01-01", "t": "2022-12-31"}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=await _headers(client)
+    )
+    data = response.json()["data"]["reviewReport"]
+    rest = await _report(client)
+    assert data["totals"] == {
+        "households": rest["totals"]["households"],
+        "poorHouseholds": 1012,
+        "poorPersons": 2007,
+        "poorRate": 2.5,
+        "nearPoorHouseholds": 966,
+        "nearPoorRate": 2.38,
+    }
+    assert [m["balanced"] for m in data["movements"]] == [True, True]
+
+
+async def test_what_if_under_the_2027_standard(server: Server) -> None:
+    client, _, _ = server
+    response = await client.get(
+        "/api/v1/reports/what-if",
+        params={"unit": "350", "standard": "nd-351-2025", "as_of": "2026-11-28"},
+        headers=await _headers(client),
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["assessed_households"] == 2508
+    before = {c["status"]: c["households"] for c in result["before"]}
+    after = {c["status"]: c["households"] for c in result["after"]}
+    assert (before["poor"], before["near_poor"]) == (1012, 966)
+    assert sum(before.values()) == sum(after.values()) == 2508
+    changes = {(c["from_status"], c["to_status"]): c["households"] for c in result["changes"]}
+    assert result["changed_total"] == sum(changes.values()) > 0
+    # Higher income lines only ever move households towards the lists, never off them.
+    rank = {"poor": 0, "near_poor": 1, "average": 2, "not_poor": 3}
+    assert all(rank[t] < rank[f] for f, t in changes)
+    assert after["near_poor"] == 966 + changes.get(("average", "near_poor"), 0) + changes.get(
+        ("not_poor", "near_poor"), 0
+    )
+    assert all(h["assumed"] == ["digital_use", "waste_handling"] for h in result["changed"])
+
+
+async def test_a_household_status_as_of_any_date(server: Server) -> None:
+    client, _, _ = server
+    headers = await _headers(client)
+    assessment = (
+        await client.get(
+            "/api/v1/assessments", params={"limit": 1, "state": "certified"}, headers=headers
+        )
+    ).json()["items"][0]
+    household = assessment["household_id"]
+    history = (
+        await client.get(f"/api/v1/households/{household}/status-history", headers=headers)
+    ).json()
+    assert history
+    assert history[-1]["effective_to"] is None
+    for period in history:
+        day = date.fromisoformat(period["effective_from"])
+        seen = (
+            await client.get(
+                f"/api/v1/households/{household}/status",
+                params={"as_of": day.isoformat()},
+                headers=headers,
+            )
+        ).json()
+        assert (seen["status"], seen["since"]) == (period["status"], period["effective_from"])
+    before = (
+        await client.get(
+            f"/api/v1/households/{household}/status",
+            params={"as_of": "2020-06-01"},
+            headers=headers,
+        )
+    ).json()
+    assert before["status"] is None
