@@ -315,7 +315,7 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
     succession = await session.execute(
         select(col(AdminUnitSuccession.predecessor_code), col(AdminUnitSuccession.successor_code))
     )
-    heirs = dict(succession.tuples().all())
+    heirs = dict(succession.all())
     people = _People(rng)
     rows = _Rows()
     now = datetime.now(UTC)

@@ -27,7 +27,7 @@ async def parents_on(session: AsyncSession, codes: set[str], day: date) -> dict[
             or_(col(AdminUnitParent.valid_to).is_(None), col(AdminUnitParent.valid_to) >= day),
         )
     )
-    return {child: parent for child, parent in rows.tuples()}
+    return {child: parent for child, parent in rows}
 
 
 async def place_of(session: AsyncSession, village_code: str, day: date) -> Place:

@@ -116,7 +116,7 @@ class ReviewReports:
                     col(AdminUnit.code).in_(tops)
                 )
             )
-        ).tuples()
+        ).all()
         if any(not access.in_scope(self.principal, p) for _, p in paths):
             raise NotFound(f"no unit {code} in your area")
         return tops
@@ -215,10 +215,10 @@ class ReviewReports:
         return out
 
     async def _pairs(self, stmt: Any) -> list[tuple[str, int]]:
-        return [(a, int(b)) for a, b in (await self.session.execute(stmt)).tuples()]
+        return [(a, int(b)) for a, b in (await self.session.execute(stmt)).all()]
 
     async def _triples(self, stmt: Any) -> list[tuple[str, Any, int]]:
-        return [(a, b, int(c)) for a, b, c in (await self.session.execute(stmt)).tuples()]
+        return [(a, b, int(c)) for a, b, c in (await self.session.execute(stmt)).all()]
 
     async def _listed_on(self, villages: Sequence[str], day: date) -> Counter[PovertyStatus]:
         h, s = Household, StatusRecord
@@ -228,7 +228,7 @@ class ReviewReports:
             .where(self._households_on(villages, day), covering(day), col(s.status).in_(LISTED))
             .group_by(col(s.status))
         )
-        return Counter({PovertyStatus(_status(k)): int(n) for k, n in rows.tuples()})
+        return Counter({PovertyStatus(_status(k)): int(n) for k, n in rows})
 
     async def _movements(
         self, villages: Sequence[str], start: date, end: date
@@ -251,7 +251,7 @@ class ReviewReports:
                         )
                         .group_by(col(s.movement))
                     )
-                ).tuples()
+                ).all()
             }
         )
         gone = await self._left_registry(villages, start, end)
@@ -310,7 +310,7 @@ class ReviewReports:
                     col(h.deleted_at) < _start_of(end + timedelta(days=1)),
                 )
             )
-        ).tuples()
+        ).all()
         out: Counter[PovertyStatus] = Counter()
         for deleted_at, status, since, until in rows:
             if deleted_at is None:
@@ -334,7 +334,7 @@ class ReviewReports:
                 .join(h, col(h.id) == col(s.household_id))
                 .where(self._households_on(villages, day), covering(day), col(s.status).in_(LISTED))
             )
-        ).tuples()
+        ).all()
         listed: Counter[str] = Counter()
         deprived: dict[str, Counter[str]] = defaultdict(Counter)
         flags: dict[str, Counter[str]] = defaultdict(Counter)
@@ -410,7 +410,7 @@ class ReviewReports:
                 )
                 .order_by(col(a.household_id), col(a.review_date), col(a.created_at))
             )
-        ).tuples()
+        ).all()
         latest: dict[Any, tuple[Assessment, Household]] = {}
         for assessment, household in rows:
             latest[assessment.household_id] = (assessment, household)
