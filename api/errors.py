@@ -24,6 +24,7 @@ STATUS_OF: dict[type[e.DomainError], int] = {
     e.Conflict: 409,
     e.DuplicatePersonalId: 409,
     e.InvalidTransition: 409,
+    e.BatchTooLarge: 413,
     e.IdempotencyKeyReused: 422,
     e.IdempotencyInProgress: 409,
     e.InvalidCursor: 400,

@@ -7,7 +7,8 @@ from api import errors
 from api.config import Settings, get_settings
 from api.db import create_engine, session_factory
 from api.domain.identity.keys import KeyRing
-from api.middleware import RejectNul, RequestContext
+from api.domain.sync.models import MAX_BYTES
+from api.middleware import RejectNul, RequestBody, RequestContext
 from api.migrate import script_head
 from api.routers import (
     admin,
@@ -19,6 +20,7 @@ from api.routers import (
     members,
     reports,
     review,
+    sync,
     units,
 )
 from api.schema.app import graphql_router
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.migration_head = script_head()
     app.add_middleware(RejectNul)
+    app.add_middleware(RequestBody, max_bytes=MAX_BYTES)
     app.add_middleware(RequestContext)
     errors.install(app)
     app.state.keyring = KeyRing(settings.key_secret.get_secret_value())
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         members,
         review,
         reports,
+        sync,
         changes,
         admin,
         audit,

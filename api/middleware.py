@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import uuid
+import zlib
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -116,19 +117,25 @@ class RejectNul:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, where: str, request_id: str | None) -> None:
+async def _refuse(
+    send: Send,
+    where: str,
+    request_id: str | None,
+    message: str = "NUL characters are not allowed",
+    code: str = "nul_character",
+) -> None:
     body = json.dumps(
         {
             "type": "https://giamngheo.example/problems/validation_failed",
             "title": "Validation failed",
             "status": 422,
             "code": "validation_failed",
-            "detail": f"{where}: NUL characters are not allowed",
+            "detail": f"{where}: {message}",
             "errors": [
                 {
                     "path": where,
-                    "message": "NUL characters are not allowed",
-                    "code": "nul_character",
+                    "message": message,
+                    "code": code,
                 }
             ],
             "request_id": request_id,
@@ -138,6 +145,97 @@ async def _refuse(send: Send, where: str, request_id: str | None) -> None:
         {
             "type": "http.response.start",
             "status": 422,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestBody:
+    """Bounded request bodies, gzip accepted: a body over the limit (on the wire or once
+    inflated) is refused with 413 before anything reads it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        gzipped = headers.get(b"content-encoding", b"").strip().lower() == b"gzip"
+        declared = headers.get(b"content-length", b"0")
+        request_id = scope.get("state", {}).get("request_id")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(send, self.max_bytes, request_id)
+            return
+        if not gzipped:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _too_large(send, self.max_bytes, request_id)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(b"".join(chunks), self.max_bytes + 1)
+        except zlib.error:
+            await _refuse(send, "body", request_id, "not valid gzip", "invalid_encoding")
+            return
+        if len(body) > self.max_bytes or inflater.unconsumed_tail:
+            await _too_large(send, self.max_bytes, request_id)
+            return
+        scope = {
+            **scope,
+            "headers": [
+                (k, v) if k != b"content-length" else (k, str(len(body)).encode())
+                for k, v in scope["headers"]
+                if k != b"content-encoding"
+            ],
+        }
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, limit: int, request_id: str | None) -> None:
+    body = json.dumps(
+        {
+            "type": "https://giamngheo.example/problems/payload_too_large",
+            "title": "Payload too large",
+            "status": 413,
+            "code": "payload_too_large",
+            "detail": f"bodies are limited to {limit} bytes (after gzip inflation); split a "
+            "sync batch into smaller batches, keeping records that refer to each other by "
+            "client id in the same or an earlier batch",
+            "max_bytes": limit,
+            "request_id": request_id,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),

@@ -79,6 +79,11 @@ class Conflict(DomainError):
     title = "Conflict with the current state"
 
 
+class BatchTooLarge(DomainError):
+    code = "batch_too_large"
+    title = "The batch holds more items than one request may carry"
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = "This step is not allowed from the record's current state"

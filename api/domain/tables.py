@@ -15,6 +15,7 @@ from api.domain.identity.models import (
 )
 from api.domain.members.models import Member, MembershipEvent
 from api.domain.review.models import Assessment, Campaign, StatusRecord
+from api.domain.sync.models import SyncItem, SyncSession
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession
 
 __all__ = [
@@ -37,5 +38,7 @@ __all__ = [
     "Session",
     "SigningKey",
     "StatusRecord",
+    "SyncItem",
+    "SyncSession",
     "UserAccount",
 ]

@@ -79,6 +79,7 @@ class UnitOfWork:
     idempotency_ttl: timedelta = timedelta(hours=24)
     _pending: list[_PendingChange] = field(default_factory=list)
     _claim: IdempotencyRecord | None = None
+    deferred: bool = False
 
     def record(
         self,
@@ -149,7 +150,22 @@ class UnitOfWork:
         except IntegrityError as exc:
             raise Conflict("the write conflicts with existing data") from exc
 
+    def mark(self) -> int:
+        """A point to rewind the pending change-log entries to (a batch item's savepoint)."""
+        return len(self._pending)
+
+    def rewind(self, mark: int) -> None:
+        del self._pending[mark:]
+
     async def commit(self, result: StoredResult | None = None) -> None:
+        if self.deferred:
+            # A sync batch runs many use cases in one transaction: each use case only flushes,
+            # and the batch commits once, with all its change-log entries, at the end.
+            await self.flush()
+            return
+        await self.finish(result)
+
+    async def finish(self, result: StoredResult | None = None) -> None:
         if self._claim is not None and result is not None:
             self._claim.status_code = result.status_code
             self._claim.body = result.body

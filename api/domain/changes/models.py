@@ -15,6 +15,7 @@ class Operation(StrEnum):
     DELETE = "delete"
     MEMBERSHIP = "membership"
     TRANSITION = "transition"
+    EXIT = "exit"  # the record left this area (recorded at its old path)
 
 
 class ChangeLogHead(SQLModel, table=True):

@@ -167,6 +167,8 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
             return self.public(row)
         self.bump(row)
         if "unit_path" in changed:
+            # Readers of the old area (devices syncing it) learn that the record left it.
+            self.uow.record(ENTITY, row.id, Operation.EXIT, row.version, before["unit_path"])
             await self._move_members(row)
         await self.uow.flush()
         self.uow.record(ENTITY, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
@@ -193,6 +195,7 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
             m.unit_path = row.unit_path
             m.version += 1
             m.updated_at = utcnow()
+            self.uow.record("member", m.id, Operation.EXIT, m.version, old_path)
             self.uow.record(
                 "member",
                 m.id,

@@ -393,6 +393,24 @@ class ReviewService:
         await self.uow.commit()
         return assessment_public(row)
 
+    async def delete_assessment(
+        self, assessment_id: uuid.UUID, if_match: int | None = None
+    ) -> None:
+        """Discard a draft recorded in error; a submitted survey is refused instead."""
+        access.require(self.principal, Permission.REVIEW_SURVEY)
+        row = await self._load(assessment_id, for_update=True)
+        check_version(if_match, row.version, "the assessment")
+        if row.state not in EDITABLE:
+            raise InvalidTransition(
+                f"the assessment is {row.state.value}; only a draft can be deleted",
+                extra={"state": row.state.value},
+            )
+        row.deleted_at = utcnow()
+        self._bump(row)
+        await self.uow.flush()
+        self.uow.record(ASSESSMENT, row.id, Operation.DELETE, row.version, row.unit_path)
+        await self.uow.commit()
+
     def _bump(self, row: Assessment) -> None:
         row.version += 1
         row.updated_at = utcnow()

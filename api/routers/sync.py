@@ -1,0 +1,209 @@
+import hashlib
+import time
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from api.deps import ServicesDep
+from api.domain.sync.models import (
+    Digest,
+    Entity,
+    ItemState,
+    Outcome,
+    PullPage,
+    PushRequest,
+    PushResponse,
+    Resolve,
+    SnapshotPage,
+    SyncItemPublic,
+    SyncSession,
+    SyncSessionPublic,
+)
+from api.domain.sync.push import Pusher
+from api.domain.sync.service import SyncService
+from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS
+
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERRORS)
+DeviceId = Annotated[
+    str | None, Header(max_length=120, description="The device (default: the token's device)")
+]
+AppVersion = Annotated[str | None, Header(max_length=60)]
+
+
+def _json(model: PushResponse | PullPage | SnapshotPage) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+async def _log(
+    svc: ServicesDep,
+    request: Request,
+    kind: str,
+    started: float,
+    body: Response,
+    device: str | None,
+    app_version: str | None,
+    cursor_in: str | None = None,
+    cursor_out: str | None = None,
+    counts: dict[str, int] | None = None,
+) -> None:
+    await SyncService(svc).log_session(
+        SyncSession(
+            id=uuid.uuid4(),
+            actor="",
+            device_id=device or svc.principal.client,
+            app_version=app_version,
+            kind=kind,
+            cursor_in=cursor_in,
+            cursor_out=cursor_out,
+            counts=counts or {},
+            bytes_in=int(request.headers.get("content-length", "0") or 0),
+            bytes_out=len(body.body),
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        )
+    )
+
+
+@router.post(
+    "/push",
+    response_model=PushResponse,
+    responses={
+        **WRITE_ERRORS,
+        413: {"description": "Too many items or bytes; the problem says how to split", **PROBLEM},
+    },
+)
+async def push(
+    svc: ServicesDep,
+    body: PushRequest,
+    request: Request,
+    x_device_id: DeviceId = None,
+    x_app_version: AppVersion = None,
+) -> Response:
+    """Send a batch of operations made offline (at most 5,000 items and 16 MiB, after gzip
+    inflation; `Content-Encoding: gzip` accepted). Each item gets its own answer: `applied`,
+    `merged` (based on an old version, but nothing it changes was changed since), `conflict`
+    (kept on the server with both values until resolved), `rejected` (with the problem and the
+    item's index) or `duplicate` (this operation was applied before: its first answer).
+    Re-sending a batch with the same `batch_id` returns the same answer and applies nothing
+    twice. `mode=all_or_nothing` writes nothing unless every item applies; `dry_run` only
+    validates."""
+    started = time.perf_counter()
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    result = await Pusher(svc, x_device_id).push(body, fingerprint)
+    response = _json(result)
+    if not body.dry_run:
+        await _log(
+            svc,
+            request,
+            "push",
+            started,
+            response,
+            x_device_id,
+            x_app_version,
+            counts=result.counts,
+        )
+    return response
+
+
+@router.get("/pull", response_model=PullPage)
+async def pull(
+    svc: ServicesDep,
+    request: Request,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    x_device_id: DeviceId = None,
+    x_app_version: AppVersion = None,
+) -> Response:
+    """Changes to records in your area after `cursor`, in commit order: `upsert` (the whole
+    record), `delete` (a tombstone) or `drop` (the record left your area). When your areas
+    changed since the cursor was issued, `scope` says which to drop and which to snapshot."""
+    started = time.perf_counter()
+    page = await SyncService(svc).pull(cursor, limit)
+    response = _json(page)
+    await _log(
+        svc,
+        request,
+        "pull",
+        started,
+        response,
+        x_device_id,
+        x_app_version,
+        cursor,
+        page.cursor,
+        {"changes": len(page.changes)},
+    )
+    return response
+
+
+@router.get("/snapshot", response_model=SnapshotPage)
+async def snapshot(
+    svc: ServicesDep,
+    request: Request,
+    unit: Annotated[str, Query(min_length=1, max_length=16)],
+    after: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    x_device_id: DeviceId = None,
+    x_app_version: AppVersion = None,
+) -> Response:
+    """A first download of a unit: households with their members and assessments, page by
+    page (`next` → `after`), and the open campaigns. Then pull from `cursor`."""
+    started = time.perf_counter()
+    page = await SyncService(svc).snapshot(unit, after, limit)
+    response = _json(page)
+    await _log(
+        svc,
+        request,
+        "snapshot",
+        started,
+        response,
+        x_device_id,
+        x_app_version,
+        after,
+        page.cursor,
+        {"households": len(page.households)},
+    )
+    return response
+
+
+@router.get("/digest")
+async def digest(
+    svc: ServicesDep,
+    unit: Annotated[str, Query(min_length=1, max_length=16)],
+    entity: Entity = Entity.HOUSEHOLD,
+    bucket: Annotated[str | None, Query(min_length=1, max_length=1)] = None,
+) -> Digest:
+    """Check what a device holds without downloading it: per bucket (first hex digit of the
+    id), the count and the SHA-256 of the sorted lines `id:version\\n`. Ask for one `bucket`
+    to get its ids and versions, then fetch only the records that differ."""
+    return await SyncService(svc).digest(unit, entity, bucket)
+
+
+@router.get("/sessions")
+async def sessions(
+    svc: ServicesDep,
+    actor: Annotated[str | None, Query(max_length=120)] = None,
+    device_id: Annotated[str | None, Query(max_length=120)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[SyncSessionPublic]:
+    """The sync log of your area, newest first: who synced from which device and app
+    version, cursors in and out, items and their outcomes, bytes and duration."""
+    return await SyncService(svc).sessions(actor, device_id, limit)
+
+
+@router.get("/items")
+async def items(
+    svc: ServicesDep,
+    outcome: Outcome | None = None,
+    state: ItemState | None = ItemState.OPEN,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[SyncItemPublic]:
+    """Pushed items that did not apply, with their payload: conflicts and rejections, yours
+    and (for officers and supervisors) those of your area."""
+    return await SyncService(svc).items(outcome, state, limit)
+
+
+@router.post("/items/{item_id}/resolve", responses=WRITE_ERRORS)
+async def resolve(svc: ServicesDep, item_id: uuid.UUID, body: Resolve) -> SyncItemPublic:
+    """Resolve a conflict or a rejection: `take_mine` applies what the device sent,
+    `take_theirs` keeps the server's values, `new_values` applies `values`."""
+    return await SyncService(svc).resolve(item_id, body)

@@ -1,0 +1,191 @@
+"""Sync push: per-item answers, exactly once, modes, limits, and field-level conflicts."""
+
+import gzip
+import json
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.builders import ok, refusal
+
+Json = dict[str, Any]
+VILLAGE = "13384-01"
+
+
+def household(hid: uuid.UUID, op_id: str | None = None, **data: Any) -> Json:
+    return {
+        "op_id": op_id or f"op-{uuid.uuid4()}",
+        "op": "create",
+        "entity": "household",
+        "id": str(hid),
+        "data": {"village_code": VILLAGE, "address": "Số 5, Quế Lâm", **data},
+    }
+
+
+def member(mid: uuid.UUID, hid: uuid.UUID, **data: Any) -> Json:
+    return {
+        "op_id": f"op-{uuid.uuid4()}",
+        "op": "create",
+        "entity": "member",
+        "id": str(mid),
+        "data": {
+            "household_id": str(hid),
+            "full_name": "Trần Thị Hoa",
+            "sex": "female",
+            "date_of_birth": "1979-03-02",
+            "relation_to_head": "head",
+            **data,
+        },
+    }
+
+
+async def push(client: httpx.AsyncClient, items: list[Json], **extra: Any) -> Json:
+    body = {"batch_id": f"b-{uuid.uuid4()}", "items": items, **extra}
+    return ok(await client.post("/api/v1/sync/push", json=body))
+
+
+async def test_a_batch_answers_item_by_item_and_keeps_what_failed(
+    client: httpx.AsyncClient,
+) -> None:
+    hid, m1, m2, m3 = (uuid.uuid4() for _ in range(4))
+    items = [
+        household(hid, phone="0912345678", poverty_status="poor"),
+        member(m1, hid),
+        member(m2, hid, full_name="Trần Văn Nam", sex="male", relation_to_head="child"),
+        member(m3, hid, sex="unknown"),
+    ]
+    body = {"batch_id": "kb-2026-001", "items": items}
+    first = ok(await client.post("/api/v1/sync/push", json=body))
+    outcomes = [(i["index"], i["outcome"], i["version"]) for i in first["items"]]
+    assert outcomes == [
+        (0, "applied", 1),
+        (1, "applied", 1),
+        (2, "applied", 1),
+        (3, "rejected", None),
+    ]
+    assert first["items"][0]["ignored_fields"] == ["poverty_status"]
+    problem = first["items"][3]["problem"]
+    assert (problem["code"], problem["index"]) == ("validation_failed", 3)
+    assert [e["path"] for e in problem["errors"]] == ["items.3.data.sex"]
+    assert first["counts"] == {"applied": 3, "rejected": 1}
+    saved = ok(await client.get(f"/api/v1/households/{hid}"))
+    assert (saved["phone"], saved["poverty_status"]) == ("0912345678", None)
+    members = ok(await client.get(f"/api/v1/households/{hid}/members"))
+    assert sorted(m["full_name"] for m in members) == ["Trần Thị Hoa", "Trần Văn Nam"]
+
+    # The response was lost: the same batch again answers the same and writes nothing.
+    again = ok(await client.post("/api/v1/sync/push", json=body))
+    assert again == first
+    assert len(ok(await client.get(f"/api/v1/households/{hid}/members"))) == 2
+
+    # One operation carried again in another batch: a duplicate, with its first answer.
+    later = await push(client, [items[1]])
+    (dup,) = later["items"]
+    assert (dup["outcome"], dup["version"]) == ("duplicate", 1)
+    assert dup["duplicate_of"] == {"batch_id": "kb-2026-001", "index": 1, "outcome": "applied"}
+
+    kept = ok(await client.get("/api/v1/sync/items", params={"outcome": "rejected"}))
+    mine = [k for k in kept if k["batch_id"] == "kb-2026-001"]
+    assert len(mine) == 1
+    assert (mine[0]["position"], mine[0]["payload"]["sex"], mine[0]["state"]) == (
+        3,
+        "unknown",
+        "open",
+    )
+
+
+async def test_all_or_nothing_and_dry_run_write_nothing(client: httpx.AsyncClient) -> None:
+    hid = uuid.uuid4()
+    bad = member(uuid.uuid4(), hid, date_of_birth="not a date")
+    result = await push(client, [household(hid), bad], mode="all_or_nothing")
+    assert result["committed"] is False
+    assert [i["outcome"] for i in result["items"]] == ["not_applied", "rejected"]
+    refusal(await client.get(f"/api/v1/households/{hid}"), 404, "not_found")
+
+    dry = await push(client, [household(hid)], dry_run=True)
+    assert (dry["committed"], dry["items"][0]["outcome"]) == (False, "applied")
+    refusal(await client.get(f"/api/v1/households/{hid}"), 404, "not_found")
+    real = await push(client, [household(hid)])
+    assert (real["committed"], real["items"][0]["outcome"]) == (True, "applied")
+
+
+async def test_an_old_base_merges_untouched_fields_and_keeps_conflicts(
+    client: httpx.AsyncClient,
+) -> None:
+    hid = uuid.uuid4()
+    await push(client, [household(hid, floor_area_m2=30)])
+    ok(await client.patch(f"/api/v1/households/{hid}", json={"address": "Số 9", "version": 1}))
+
+    def update(**data: Any) -> Json:
+        return {
+            "op_id": f"op-{uuid.uuid4()}",
+            "op": "update",
+            "entity": "household",
+            "id": str(hid),
+            "base_version": 1,
+            "data": data,
+        }
+
+    merged = (await push(client, [update(floor_area_m2=42)]))["items"][0]
+    assert (merged["outcome"], merged["version"]) == ("merged", 3)
+    current = ok(await client.get(f"/api/v1/households/{hid}"))
+    assert (current["address"], current["floor_area_m2"]) == ("Số 9", 42)
+
+    clash = (await push(client, [update(address="Số 7", uses_telecom=True)]))["items"][0]
+    assert clash["outcome"] == "conflict"
+    assert clash["conflicts"] == {"address": {"mine": "Số 7", "theirs": "Số 9"}}
+    assert ok(await client.get(f"/api/v1/households/{hid}"))["version"] == 3  # nothing applied
+    listed = ok(await client.get("/api/v1/sync/items", params={"outcome": "conflict"}))
+    (item,) = [i for i in listed if i["entity_id"] == str(hid)]
+    assert item["payload"] == {"address": "Số 7", "uses_telecom": True}
+
+    resolved = ok(
+        await client.post(
+            f"/api/v1/sync/items/{item['id']}/resolve", json={"resolution": "take_mine"}
+        )
+    )
+    assert (resolved["state"], resolved["resolution"]["version"]) == ("resolved", 4)
+    current = ok(await client.get(f"/api/v1/households/{hid}"))
+    assert (current["address"], current["uses_telecom"], current["version"]) == ("Số 7", True, 4)
+    again = await client.post(
+        f"/api/v1/sync/items/{item['id']}/resolve", json={"resolution": "take_theirs"}
+    )
+    refusal(again, 422, "validation_failed")
+
+
+async def test_limits_and_gzip(client: httpx.AsyncClient) -> None:
+    hid = uuid.uuid4()
+    raw = json.dumps({"batch_id": "gz-1", "items": [household(hid)]}).encode()
+    response = await client.post(
+        "/api/v1/sync/push",
+        content=gzip.compress(raw),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert ok(response)["items"][0]["outcome"] == "applied"
+    many = [household(uuid.uuid4()) for _ in range(5001)]
+    too_many = refusal(
+        await client.post("/api/v1/sync/push", json={"batch_id": "big", "items": many}),
+        413,
+        "batch_too_large",
+    )
+    assert (too_many["max_items"], too_many["batches_needed"]) == (5000, 2)
+    bomb = gzip.compress(b"[" + b" " * (17 * 1024 * 1024) + b"]")
+    refusal(
+        await client.post(
+            "/api/v1/sync/push",
+            content=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        ),
+        413,
+        "payload_too_large",
+    )
+    refusal(
+        await client.post(
+            "/api/v1/sync/push",
+            content=b"not gzip",
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        ),
+        422,
+        "validation_failed",
+    )
