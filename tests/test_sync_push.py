@@ -40,6 +40,12 @@ def member(mid: uuid.UUID, hid: uuid.UUID, **data: Any) -> Json:
     }
 
 
+def listing(response: httpx.Response) -> list[Json]:
+    assert response.status_code == 200, response.text
+    found: list[Json] = response.json()
+    return found
+
+
 async def push(client: httpx.AsyncClient, items: list[Json], **extra: Any) -> Json:
     body = {"batch_id": f"b-{uuid.uuid4()}", "items": items, **extra}
     return ok(await client.post("/api/v1/sync/push", json=body))
@@ -71,13 +77,13 @@ async def test_a_batch_answers_item_by_item_and_keeps_what_failed(
     assert first["counts"] == {"applied": 3, "rejected": 1}
     saved = ok(await client.get(f"/api/v1/households/{hid}"))
     assert (saved["phone"], saved["poverty_status"]) == ("0912345678", None)
-    members = ok(await client.get(f"/api/v1/households/{hid}/members"))
+    members = listing(await client.get(f"/api/v1/households/{hid}/members"))
     assert sorted(m["full_name"] for m in members) == ["Trần Thị Hoa", "Trần Văn Nam"]
 
     # The response was lost: the same batch again answers the same and writes nothing.
     again = ok(await client.post("/api/v1/sync/push", json=body))
     assert again == first
-    assert len(ok(await client.get(f"/api/v1/households/{hid}/members"))) == 2
+    assert len(listing(await client.get(f"/api/v1/households/{hid}/members"))) == 2
 
     # One operation carried again in another batch: a duplicate, with its first answer.
     later = await push(client, [items[1]])
@@ -85,7 +91,7 @@ async def test_a_batch_answers_item_by_item_and_keeps_what_failed(
     assert (dup["outcome"], dup["version"]) == ("duplicate", 1)
     assert dup["duplicate_of"] == {"batch_id": "kb-2026-001", "index": 1, "outcome": "applied"}
 
-    kept = ok(await client.get("/api/v1/sync/items", params={"outcome": "rejected"}))
+    kept = listing(await client.get("/api/v1/sync/items", params={"outcome": "rejected"}))
     mine = [k for k in kept if k["batch_id"] == "kb-2026-001"]
     assert len(mine) == 1
     assert (mine[0]["position"], mine[0]["payload"]["sex"], mine[0]["state"]) == (
@@ -136,7 +142,7 @@ async def test_an_old_base_merges_untouched_fields_and_keeps_conflicts(
     assert clash["outcome"] == "conflict"
     assert clash["conflicts"] == {"address": {"mine": "Số 7", "theirs": "Số 9"}}
     assert ok(await client.get(f"/api/v1/households/{hid}"))["version"] == 3  # nothing applied
-    listed = ok(await client.get("/api/v1/sync/items", params={"outcome": "conflict"}))
+    listed = listing(await client.get("/api/v1/sync/items", params={"outcome": "conflict"}))
     (item,) = [i for i in listed if i["entity_id"] == str(hid)]
     assert item["payload"] == {"address": "Số 7", "uses_telecom": True}
 
@@ -189,3 +195,35 @@ async def test_limits_and_gzip(client: httpx.AsyncClient) -> None:
         422,
         "validation_failed",
     )
+
+
+async def test_conflicts_are_listed_and_resolved_through_graphql(client: httpx.AsyncClient) -> None:
+    hid = uuid.uuid4()
+    await push(client, [household(hid)])
+    ok(await client.patch(f"/api/v1/households/{hid}", json={"address": "Số 2", "version": 1}))
+    stale = {
+        "op_id": f"op-{uuid.uuid4()}",
+        "op": "update",
+        "entity": "household",
+        "id": str(hid),
+        "base_version": 1,
+        "data": {"address": "Số 3"},
+    }
+    conflict = (await push(client, [stale]))["items"][0]
+    assert conflict["outcome"] == "conflict"
+    listed = ok(
+        await client.post(
+            "/graphql",
+            json={"query": "{ syncItems(outcome: CONFLICT) { id entityId payload result } }"},
+        )
+    )["data"]["syncItems"]
+    (item,) = [i for i in listed if i["entityId"] == str(hid)]
+    assert item["payload"] == {"address": "Số 3"}
+    assert item["result"]["conflicts"]["address"] == {"mine": "Số 3", "theirs": "Số 2"}
+    mutation = """mutation($id: UUID!) { resolveSyncItem(id: $id, input: {resolution: NEW_VALUES,
+        values: {address: "Số 2–3"}, note: "agreed with the reviewer"}) { state resolution } }"""
+    done = ok(
+        await client.post("/graphql", json={"query": mutation, "variables": {"id": item["id"]}})
+    )
+    assert done["data"]["resolveSyncItem"]["state"] == "RESOLVED"
+    assert ok(await client.get(f"/api/v1/households/{hid}"))["address"] == "Số 2–3"

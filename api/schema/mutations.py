@@ -15,11 +15,12 @@ from api.schema.inputs import (
     to_model,
 )
 from api.schema.review_ops import ReviewMutation
+from api.schema.sync_ops import SyncMutation
 from api.schema.types import Deleted, Household, Info, Member, as_type
 
 
 @strawberry.type
-class Mutation(ReviewMutation):
+class Mutation(ReviewMutation, SyncMutation):
     @strawberry.mutation(description="Register a household; `idempotencyKey` makes retries safe")
     async def create_household(
         self, info: Info, input: HouseholdInput, idempotency_key: str | None = None

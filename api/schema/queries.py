@@ -9,6 +9,7 @@ from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
 from api.schema.inputs import HouseholdFilterInput, to_model
 from api.schema.review_ops import ReviewQuery
+from api.schema.sync_ops import SyncQuery
 from api.schema.types import (
     Change,
     ChangeFeedPage,
@@ -35,7 +36,7 @@ def _first(first: int) -> int:
 
 
 @strawberry.type
-class Query(ReviewQuery):
+class Query(ReviewQuery, SyncQuery):
     @strawberry.field(description="Administrative units ordered by code")
     async def units(
         self,
