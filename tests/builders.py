@@ -2,16 +2,21 @@
 
 import itertools
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 
 import api.domain.tables  # noqa: F401
+from api.domain.access import Principal, Role
 from api.domain.households.models import HouseholdCreate, HouseholdPublic
+from api.domain.identity.keys import KeyRing
+from api.domain.identity.service import area_paths
+from api.domain.identity.tokens import issue_access_token
 from api.domain.members.models import MemberCreate, MemberPublic, Relation, Sex
 from api.domain.services import Services
 from api.domain.units.models import AdminUnit, UnitLevel
@@ -202,4 +207,69 @@ async def assess(
     )
     assert response.status_code == 201, response.text
     body: Json = response.json()
+    return body
+
+
+async def token_headers(
+    app: FastAPI, services: Services, role: Role, codes: list[str]
+) -> tuple[dict[str, str], str]:
+    """A bearer token for a fresh user of `role` in the communes `codes` (minted with the app's
+    key ring: the app must be running), and the user's subject."""
+    ring: KeyRing = app.state.keyring
+    await ring.ensure_loaded(services.session)
+    principal = Principal(
+        subject=f"user:{uuid.uuid4()}", role=role, areas=await area_paths(services.session, codes)
+    )
+    settings = app.state.settings
+    token = issue_access_token(
+        ring,
+        principal,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        lifetime=timedelta(minutes=5),
+    )
+    return {"Authorization": f"Bearer {token}"}, principal.subject
+
+
+def ok(response: httpx.Response, status: int = 200) -> Json:
+    assert response.status_code == status, response.text
+    body: Json = response.json()
+    return body
+
+
+def refusal(response: httpx.Response, status: int, code: str) -> Json:
+    """The problem+json body of a refusal, checked for its status and code."""
+    body = ok(response, status)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert body["code"] == code, body
+    return body
+
+
+async def feed(client: httpx.AsyncClient, after: str | None) -> tuple[list[Json], str]:
+    """Every change-feed entry after `after`, and the cursor where the feed ends."""
+    entries: list[Json] = []
+    while True:
+        params: dict[str, Any] = {"limit": 200, **({"after": after} if after else {})}
+        page = ok(await client.get("/api/v1/changes", params=params))
+        entries += page["items"]
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            return entries, page["next_cursor"]
+
+
+def fields(problem: Json) -> list[tuple[str, str]]:
+    """The (path, code) of each field a 422 problem names."""
+    return [(e["path"], e["code"]) for e in problem["errors"]]
+
+
+async def take(client: httpx.AsyncClient, assessment: Json, body: Json) -> httpx.Response:
+    """POST a transition request for one assessment."""
+    return await client.post(f"/api/v1/assessments/{assessment['id']}/transitions", json=body)
+
+
+async def reread(client: httpx.AsyncClient, assessment: Json) -> Json:
+    """The assessment as the API now shows it; its ETag must carry its version."""
+    response = await client.get(f"/api/v1/assessments/{assessment['id']}")
+    body = ok(response)
+    assert response.headers["etag"] == f'"{body["version"]}"'
     return body

@@ -1,7 +1,7 @@
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlmodel import col
 
 from api.domain import access
@@ -21,6 +21,7 @@ from api.domain.members.models import Member
 from api.domain.members.search import member_matches
 from api.domain.pagination import Page
 from api.domain.records import RecordService
+from api.domain.review.models import Assessment, StatusRecord
 from api.domain.units.service import UnitService
 from api.domain.uow import RequestKey, UnitOfWork
 
@@ -190,6 +191,30 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
         ).all()
 
     async def _move_members(self, row: Household) -> None:
+        """Members, assessments and status periods follow their household to its new area."""
+        assessments = await self.session.scalars(
+            select(Assessment).where(
+                col(Assessment.household_id) == row.id, col(Assessment.deleted_at).is_(None)
+            )
+        )
+        for a in assessments.all():
+            old_path, a.unit_path = a.unit_path, row.unit_path
+            a.version += 1
+            a.updated_at = utcnow()
+            self.uow.record("assessment", a.id, Operation.EXIT, a.version, old_path)
+            self.uow.record(
+                "assessment",
+                a.id,
+                Operation.UPDATE,
+                a.version,
+                a.unit_path,
+                {"unit_path": [old_path, a.unit_path]},
+            )
+        await self.session.execute(
+            update(StatusRecord)
+            .where(col(StatusRecord.household_id) == row.id)
+            .values(unit_path=row.unit_path)
+        )
         for m in await self._members_of(row):
             old_path = m.unit_path
             m.unit_path = row.unit_path

@@ -114,12 +114,22 @@ def _employment(f: _Facts, r: dict[str, Any]) -> Derived:
 def _dependants(f: _Facts, r: dict[str, Any]) -> Derived:
     if not f.people:
         return Derived(None, "no members recorded")
+    by_age = [a < r["child_under"] or a >= r["elderly_from"] for a, _ in f.ages()]
     dependants = sum(
         1
-        for a, p in f.ages()
-        if a < r["child_under"] or a >= r["elderly_from"] or p.labour_capacity is False
+        for old_or_young, (_, p) in zip(by_age, f.ages(), strict=True)
+        if old_or_young or p.labour_capacity is False
+    )
+    unknown = sum(
+        1
+        for old_or_young, (_, p) in zip(by_age, f.ages(), strict=True)
+        if not old_or_young and p.labour_capacity is None
     )
     share = dependants / len(f.people)
+    if (share > r["max_share"]) != ((dependants + unknown) / len(f.people) > r["max_share"]):
+        return Derived(
+            None, f"labour capacity missing for {unknown} member(s) of working age, and it decides"
+        )
     return Derived(
         share > r["max_share"],
         f"{dependants} of {len(f.people)} members are dependants (under {r['child_under']}, "
@@ -147,7 +157,10 @@ def _adult_education(f: _Facts, r: dict[str, Any]) -> Derived:
                 return False
             if p.education_level is None:
                 return None
-            return EDUCATION_RANK[_v(p.education_level)] < need
+            if EDUCATION_RANK[_v(p.education_level)] >= need:
+                return False
+            # Below the level: deprived unless studying, and unknown if that is not recorded.
+            return None if p.attending_school is None else True
 
         found.append(
             _members_rule(
@@ -206,7 +219,7 @@ def _floor_area(f: _Facts, r: dict[str, Any]) -> Derived:
     per = f.home.floor_area_m2 / len(f.people)
     return Derived(
         per < r["min_m2"],
-        f"{f.home.floor_area_m2:g} m² for {len(f.people)} members = {per:.1f} m² per person "
+        f"{f.home.floor_area_m2:g} m² for {len(f.people)} members = {per:.2f} m² per person "
         f"against {r['min_m2']} m²",
     )
 

@@ -437,8 +437,20 @@ class ReviewService:
         step = STEPS[req.action]
         access.require(self.principal, step.permission)
         await self._campaign(campaign_id)
+        if req.version is not None:
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "version", "versions are per assessment: not used in a batch", "not_allowed"
+                    )
+                ]
+            )
         done = []
-        for i, assessment_id in enumerate(dict.fromkeys(ids)):
+        seen: set[uuid.UUID] = set()
+        for i, assessment_id in enumerate(ids):
+            if assessment_id in seen:
+                continue
+            seen.add(assessment_id)
             try:
                 row = await self._load(assessment_id, for_update=True)
                 if row.campaign_id != campaign_id:
@@ -531,8 +543,18 @@ class ReviewService:
                     f"a decision of {req.decision.decided_on} needs the district's opinion first",
                     extra={"state": row.state.value, "action": a.value},
                 )
-            row.decision = req.decision.model_dump(mode="json")
+            if req.decision.decided_on < row.surveyed_on:
+                raise ValidationFailed(
+                    [
+                        FieldProblem(
+                            "decision.decided_on",
+                            f"before the survey ({row.surveyed_on})",
+                            "out_of_order",
+                        )
+                    ]
+                )
             await self._recognise(row, req.decision.decided_on, req.decision.number)
+            row.decision = req.decision.model_dump(mode="json")
             return State.RECOGNISED
         if a == Action.ISSUE_CERTIFICATE:
             assert req.certificate is not None

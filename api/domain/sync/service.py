@@ -84,9 +84,16 @@ class SyncService:
         scope = None
         now = list(self.principal.areas)
         if sorted(areas) != sorted(now):
+            dropped = [a for a in areas if not access.in_scope(self.principal, a)]
+            # A narrowed area (commune → one village) is dropped as a whole; what the user keeps
+            # inside it is listed again to download, so a device that obeys loses nothing.
             scope = ScopeChange(
-                dropped_areas=[a for a in areas if not access.in_scope(self.principal, a)],
-                added_areas=[a for a in now if not any(_covers(b, a) for b in areas)],
+                dropped_areas=dropped,
+                added_areas=[
+                    a
+                    for a in now
+                    if not any(_covers(b, a) for b in areas) or any(_covers(d, a) for d in dropped)
+                ],
             )
         head = await self._head()
         stmt = select(ChangeLogEntry).where(
@@ -167,10 +174,15 @@ class SyncService:
         page fixes the pull cursor: changes committed after it come through `pull`."""
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
         if after:
-            seq, *rest = decode_cursor(SNAP_KIND, after, 3)
-            if isinstance(seq, bool) or not isinstance(seq, int):
-                raise InvalidCursor("cursor is not one this service issued")
-            position_cursor = str(rest[1])
+            seq, issued_for, position_cursor = decode_cursor(SNAP_KIND, after, 3)
+            if (
+                isinstance(seq, bool)
+                or not isinstance(seq, int)
+                or not 0 <= seq < MAX_SEQ
+                or issued_for != unit
+                or not isinstance(position_cursor, str)
+            ):
+                raise InvalidCursor("cursor is not one this service issued for this unit")
         else:
             seq, position_cursor = await self._head(), ""
         u = await self.s.units.get(unit)
@@ -211,7 +223,11 @@ class SyncService:
                     col(Campaign.unit_path),
                 )
             )
-            campaigns = [campaign_public(c).model_dump(mode="json") for c in open_ones.all()]
+            campaigns = [
+                campaign_public(c).model_dump(mode="json")
+                for c in open_ones.all()
+                if _covers(u.path, c.unit_path) or _covers(c.unit_path, u.path)
+            ]
         next_page = (
             encode_cursor(SNAP_KIND, [seq, unit, position("hh", rows[-1].created_at, rows[-1].id)])
             if has_more
