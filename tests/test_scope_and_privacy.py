@@ -765,4 +765,5 @@ async def test_no_api_changes_or_deletes_audit_entries(
         "updateAssessment",
         "transitionAssessment",
         "transitionAssessments",
+        "resolveSyncItem",
     }
