@@ -113,6 +113,7 @@ class Pusher:
         self.principal = services.principal
         self.device_id = device_id or services.principal.client
         self._paths: dict[uuid.UUID, str] = {}
+        self._earlier: dict[str, SyncItem] = {}
 
     async def push(self, req: PushRequest, fingerprint: str) -> PushResponse:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
@@ -129,6 +130,7 @@ class Pusher:
             if stored is not None:
                 return PushResponse.model_validate(stored.body)
         self.uow.deferred = True
+        self._earlier = await self._earlier_items([i.op_id for i in req.items])
         seen: dict[str, int] = {}
         results: list[ItemResult] = []
         kept: list[tuple[PushItem, ItemResult]] = []
@@ -193,6 +195,19 @@ class Pusher:
             )
         )
 
+    async def _earlier_items(self, op_ids: list[str]) -> dict[str, SyncItem]:
+        """Operations of this batch already received (one query per 500, not one per item)."""
+        found: dict[str, SyncItem] = {}
+        for start in range(0, len(op_ids), 500):
+            rows = await self.session.scalars(
+                select(SyncItem).where(
+                    col(SyncItem.actor) == self.principal.subject,
+                    col(SyncItem.op_id).in_(op_ids[start : start + 500]),
+                )
+            )
+            found |= {r.op_id: r for r in rows.all()}
+        return found
+
     async def _item(
         self, req: PushRequest, index: int, item: PushItem, seen: dict[str, int]
     ) -> ItemResult:
@@ -204,11 +219,7 @@ class Pusher:
                 duplicate_of={"batch_id": req.batch_id, "index": seen[item.op_id]},
             )
         seen[item.op_id] = index
-        earlier = await self.session.scalar(
-            select(SyncItem).where(
-                col(SyncItem.actor) == self.principal.subject, col(SyncItem.op_id) == item.op_id
-            )
-        )
+        earlier = self._earlier.get(item.op_id)
         if earlier is not None:
             first = ItemResult.model_validate(earlier.result)
             return first.model_copy(
