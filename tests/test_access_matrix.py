@@ -15,7 +15,7 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -32,6 +32,7 @@ from api.domain.identity.service import area_paths
 from api.domain.identity.shapes import PartnerCreate, UserCreate
 from api.domain.identity.tokens import issue_access_token
 from api.domain.members.models import Member
+from api.domain.review.models import Campaign
 from api.domain.services import Services
 from tests.builders import make_household, make_member
 
@@ -84,6 +85,12 @@ list keys                       403      403     403      403      403     403  
 rotate keys                     403      403     403      403      403     403        ok    401
 audit writes                    403      403     403      403      403     ok         ok    401
 audit reads                     403      403     403      403      403     ok         ok    401
+list standards                  ok       ok      ok       ok       ok      ok         ok    401
+review report of the commune    403      ok      ok       ok       403     ok         ok    401
+open a review campaign          403      ok      403      403      403     403        ok    401
+sync push                       ok       ok      403      403      403     403        ok    401
+sync pull                       ok       ok      ok       ok       ok      ok         ok    401
+sync log                        403      ok      ok       ok       403     ok         ok    401
 """
 
 
@@ -441,6 +448,78 @@ def _new_user(role: str, codes: list[str]) -> Callable[[Case], Rest]:
     return rest
 
 
+# ---- the review and sync -------------------------------------------------------------------
+
+
+async def _standards_listed(case: Case, body: Any) -> None:
+    assert [s["code"] for s in body] == ["qd-59-2015", "nd-07-2021", "nd-351-2025"]
+
+
+async def _report_of_13384(case: Case, body: Any) -> None:
+    assert (body["unit_code"], body["unit_name"]) == ("13384", "Kim Bảng")
+    assert body["totals"]["households"] >= 1  # at least the world's household in 13384-01
+    villages = await case.services.units.children("13384", date(2026, 12, 31))
+    assert [r["code"] for r in body["rows"]] == sorted(v.code for v in villages)
+
+
+def _campaign_rest(c: Case) -> Rest:
+    body = {"commune_code": "13384", "kind": "periodic", "name": c.tag, "opens_on": "2026-09-01"}
+    return "POST", "/api/v1/campaigns", body
+
+
+def _campaign_graphql(c: Case) -> GraphQL:
+    return (
+        'mutation($name: String!) { createCampaign(input: {communeCode: "13384",'
+        ' kind: PERIODIC, name: $name, opensOn: "2026-09-01"}) { name communeCode } }',
+        {"name": c.tag},
+    )
+
+
+async def _campaign_opened(case: Case, body: Any) -> None:
+    assert (body["name"], body["commune_code"]) == (case.tag, "13384")
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(Campaign.name) == case.tag)
+    )
+    assert found == 1
+
+
+async def _no_campaign(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(Campaign.name) == case.tag)
+    )
+    assert found == 0
+
+
+def _push_rest(c: Case) -> Rest:
+    item = {
+        "op_id": c.tag,
+        "op": "create",
+        "entity": "household",
+        "id": str(uuid.uuid4()),
+        "data": {"village_code": "13384-01", "address": c.tag},
+    }
+    return "POST", "/api/v1/sync/push", {"batch_id": c.tag, "items": [item]}
+
+
+async def _pushed(case: Case, body: Any) -> None:
+    assert [i["outcome"] for i in body["items"]] == ["applied"]
+    await _created_in("13384-01")(
+        case, {**body["items"][0], "unit_path": "37/13384/13384-01", "village_code": "13384-01"}
+    )
+
+
+async def _pulled(case: Case, body: Any) -> None:
+    assert body["cursor"]
+    for change in body["changes"]:
+        if change["op"] == "upsert":
+            assert case.sees(change["record"]["unit_path"]), change
+
+
+async def _sync_log_listed(case: Case, body: Any) -> None:
+    assert isinstance(body, list)
+    assert all(case.sees(e["unit_path"]) for e in body)
+
+
 HOUSEHOLD = "query($id: UUID!) { household(id: $id) { id unitPath } }"
 MEMBER = "query($id: UUID!) { member(id: $id) { id householdId } }"
 new_in, new_out = _new_household("13384-01"), _new_household("13393-01")
@@ -566,6 +645,23 @@ OPERATIONS: dict[str, Operation] = {
     "audit reads": Operation(
         _get("/api/v1/audit/reads?actor=partner:{w.partner_id}"), None, _reads_audited
     ),
+    "list standards": Operation(
+        _get("/api/v1/standards"), _query("{ standards { code } }"), _standards_listed
+    ),
+    "review report of the commune": Operation(
+        _get("/api/v1/reports/review?unit=13384&from=2026-01-01&to=2026-12-31"),
+        _query(
+            '{ reviewReport(unit: "13384", from: "2026-01-01", to: "2026-12-31")'
+            " { unitCode unitName totals { households } rows { code } } }"
+        ),
+        _report_of_13384,
+    ),
+    "open a review campaign": Operation(
+        _campaign_rest, _campaign_graphql, _campaign_opened, _no_campaign
+    ),
+    "sync push": Operation(_push_rest, None, _pushed, _no_household_tagged),
+    "sync pull": Operation(_get("/api/v1/sync/pull?limit=50"), None, _pulled),
+    "sync log": Operation(_get("/api/v1/sync/sessions"), None, _sync_log_listed),
 }
 
 
@@ -775,6 +871,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 25 operations x 8 callers; 16 of them through GraphQL as well: 328 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (25, 16, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 328
+    # 31 operations x 8 callers; 19 of them through GraphQL as well: 400 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (31, 19, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 400
