@@ -41,6 +41,7 @@ contract: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.sync
 
 clean:
 	rm -rf $(VENV) giamngheo.db giamngheo.db-shm giamngheo.db-wal
