@@ -227,3 +227,36 @@ async def test_conflicts_are_listed_and_resolved_through_graphql(client: httpx.A
     )
     assert done["data"]["resolveSyncItem"]["state"] == "RESOLVED"
     assert ok(await client.get(f"/api/v1/households/{hid}"))["address"] == "Số 2–3"
+
+
+async def test_odd_item_data_is_rejected_with_the_field_never_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    hid = uuid.uuid4()
+    odd = [
+        member(uuid.uuid4(), hid, household_id="not-a-uuid"),
+        {**member(uuid.uuid4(), hid), "data": {"full_name": "Không Hộ"}},
+        {"op_id": "u-1", "op": "update", "entity": "household", "id": str(hid), "data": {}},
+        {
+            "op_id": "u-2",
+            "op": "update",
+            "entity": "member",
+            "id": str(uuid.uuid4()),
+            "base_version": 1,
+            "data": {"sex": 5},
+        },
+    ]
+    result = await push(client, odd)
+    problems = [(i["outcome"], i["problem"]["code"]) for i in result["items"]]
+    assert problems == [
+        ("rejected", "validation_failed"),
+        ("rejected", "validation_failed"),
+        ("rejected", "not_found"),
+        ("rejected", "not_found"),
+    ]
+    assert [e["path"] for e in result["items"][0]["problem"]["errors"]] == [
+        "items.0.data.household_id"
+    ]
+    assert [e["path"] for e in result["items"][1]["problem"]["errors"]] == [
+        "items.1.data.household_id"
+    ]

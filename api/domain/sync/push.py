@@ -105,6 +105,19 @@ def _invalid(exc: ValidationError, index: int) -> dict[str, Any]:
     }
 
 
+def _household_id(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value)) if value is not None else _missing()
+    except ValueError:
+        raise ValidationFailed(
+            [FieldProblem("household_id", "not a UUID", "uuid_parsing")]
+        ) from None
+
+
+def _missing() -> uuid.UUID:
+    raise ValidationFailed([FieldProblem("household_id", "required", "missing")])
+
+
 class Pusher:
     def __init__(self, services: Services, device_id: str | None = None) -> None:
         self.s = services
@@ -274,11 +287,9 @@ class Pusher:
                 )
                 return Outcome.APPLIED, h.version, h.unit_path
             if item.entity == Entity.MEMBER:
-                household = data.pop("household_id", None)
-                if household is None:
-                    raise ValidationFailed([FieldProblem("household_id", "required", "missing")])
+                household = _household_id(data.pop("household_id", None))
                 m = await s.members.create(
-                    uuid.UUID(str(household)), MemberCreate.model_validate({**data, "id": item.id})
+                    household, MemberCreate.model_validate({**data, "id": item.id})
                 )
                 return Outcome.APPLIED, m.version, m.unit_path
             a = await s.review.create_assessment(
