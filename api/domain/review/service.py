@@ -1,8 +1,7 @@
-"""Review use cases: campaigns, assessments and their lifecycle, recognition and status."""
+"""Review use cases: assessments and their lifecycle (campaigns and recognition are mixed in)."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,12 +19,12 @@ from api.domain.errors import (
     ValidationFailed,
 )
 from api.domain.households.models import Household
-from api.domain.households.service import HouseholdService, check_version
+from api.domain.households.service import check_version
 from api.domain.keyset import after_position, position
-from api.domain.members.models import Member, MembershipStatus
 from api.domain.pagination import Page
-from api.domain.review import status as book
-from api.domain.review.assess import LISTED, evaluate, flags
+from api.domain.review.assess import LISTED, evaluate
+from api.domain.review.base import ASSESSMENT, assessment_public, enum_value
+from api.domain.review.campaigns import CampaignOps
 from api.domain.review.lifecycle import EDITABLE, STEPS, Action, TransitionRequest
 from api.domain.review.models import (
     Answers,
@@ -33,173 +32,17 @@ from api.domain.review.models import (
     AssessmentCreate,
     AssessmentPublic,
     AssessmentUpdate,
-    Campaign,
-    CampaignCreate,
-    CampaignKind,
-    CampaignPublic,
     CampaignState,
     State,
-    StatusAsOf,
-    StatusPublic,
-    StatusRecord,
 )
 from api.domain.review.places import place_of
-from api.domain.review.standards import Catalog, Standard, catalog
+from api.domain.review.recognition import RecognitionOps
 from api.domain.uow import RequestKey
 
-CAMPAIGN = "review_campaign"
-ASSESSMENT = "assessment"
-STATUS = "household_status"
 CURSOR_KIND = "as"
 
 
-def campaign_public(row: Campaign) -> CampaignPublic:
-    return CampaignPublic.model_validate(row, from_attributes=True)
-
-
-def assessment_public(row: Assessment) -> AssessmentPublic:
-    return AssessmentPublic.model_validate(row, from_attributes=True)
-
-
-class ReviewService:
-    def __init__(
-        self,
-        households: HouseholdService,
-        standards: Catalog | None = None,
-        newly_escaped_years: int = 3,
-    ) -> None:
-        self.households = households
-        self.uow = households.uow
-        self.session = households.session
-        self.principal = households.principal
-        self.units = households.units
-        self.catalog = standards or catalog()
-        self.newly_escaped_years = newly_escaped_years
-
-    # Standards -----------------------------------------------------------------------------
-
-    def standards(self) -> list[Standard]:
-        access.require(self.principal, Permission.UNITS_READ)
-        return self.catalog.standards
-
-    def standard(self, code: str) -> Standard:
-        access.require(self.principal, Permission.UNITS_READ)
-        return self.catalog.find(code)
-
-    # Campaigns -----------------------------------------------------------------------------
-
-    async def create_campaign(
-        self, data: CampaignCreate, key: RequestKey | None = None
-    ) -> CampaignPublic:
-        access.require(self.principal, Permission.REVIEW_MANAGE)
-        return await self.uow.run_keyed(
-            key, CampaignPublic, 201, lambda: self._create_campaign(data)
-        )
-
-    async def _create_campaign(self, data: CampaignCreate) -> CampaignPublic:
-        procedure = self.catalog.procedure
-        closes = data.closes_on
-        if closes is None:
-            closes = (
-                date(data.opens_on.year, 12, 14)
-                if data.kind == CampaignKind.PERIODIC
-                else data.opens_on + timedelta(days=procedure.regular_review_days)
-            )
-        problems = []
-        if closes < data.opens_on:
-            problems.append(FieldProblem("closes_on", "before the opening date", "invalid_range"))
-        elif data.kind == CampaignKind.PERIODIC and not procedure.periodic_window.contains(
-            data.opens_on, closes
-        ):
-            w = procedure.periodic_window
-            problems.append(
-                FieldProblem(
-                    "opens_on",
-                    f"a periodic review runs within {w.from_} to {w.to} of one year",
-                    "outside_window",
-                )
-            )
-        elif data.kind == CampaignKind.REGULAR and (closes - data.opens_on).days > (
-            procedure.regular_review_days
-        ):
-            problems.append(
-                FieldProblem(
-                    "closes_on",
-                    f"a regular review closes within {procedure.regular_review_days} days",
-                    "outside_window",
-                )
-            )
-        if problems:
-            raise ValidationFailed(problems)
-        standard = (
-            self.catalog.get(data.standard_code, "standard_code")
-            if data.standard_code
-            else self.catalog.in_force(closes, "closes_on")
-        )
-        unit = await self.units.get(data.commune_code)
-        path = await self._current_path(unit.code)
-        if unit.level != "commune" or not access.in_scope(self.principal, path):
-            raise ValidationFailed(
-                [FieldProblem("commune_code", "not a commune in your area", "out_of_scope")]
-            )
-        campaign_id = data.id or new_id()
-        if await self.session.get(Campaign, campaign_id) is not None:
-            raise Conflict(f"a campaign with id {campaign_id} already exists")
-        row = Campaign(
-            **data.model_dump(exclude={"id", "closes_on", "standard_code"}),
-            id=campaign_id,
-            closes_on=closes,
-            unit_path=path,
-            standard_code=standard.code,
-            created_by=self.principal.subject,
-        )
-        self.session.add(row)
-        await self.uow.flush()
-        self.uow.record(CAMPAIGN, row.id, Operation.CREATE, row.version, row.unit_path)
-        return campaign_public(row)
-
-    async def _current_path(self, code: str) -> str:
-        """A commune that no longer exists is filed under the unit it merged into."""
-        unit = await self.units.get(code)
-        while unit.valid_to is not None:
-            following = await self.units.successors(unit.code)
-            if not following:
-                break
-            unit = await self.units.get(following[0].code)
-        return unit.path
-
-    async def campaign(self, campaign_id: uuid.UUID) -> CampaignPublic:
-        return campaign_public(await self._campaign(campaign_id))
-
-    async def _campaign(self, campaign_id: uuid.UUID, field: str | None = None) -> Campaign:
-        access.require(self.principal, Permission.REVIEW_READ)
-        stmt = access.scoped(
-            select(Campaign).where(col(Campaign.id) == campaign_id),
-            self.principal,
-            col(Campaign.unit_path),
-        )
-        row = (await self.session.scalars(stmt)).one_or_none()
-        if row is None:
-            if field:
-                raise ValidationFailed([FieldProblem(field, "no such campaign", "not_found")])
-            raise NotFound(f"no campaign {campaign_id}")
-        return row
-
-    async def campaigns(
-        self, commune: str | None = None, year: int | None = None
-    ) -> list[CampaignPublic]:
-        access.require(self.principal, Permission.REVIEW_READ)
-        stmt = access.scoped(select(Campaign), self.principal, col(Campaign.unit_path))
-        if commune:
-            stmt = stmt.where(col(Campaign.commune_code) == commune)
-        if year:
-            stmt = stmt.where(
-                col(Campaign.opens_on) >= date(year, 1, 1),
-                col(Campaign.opens_on) <= date(year, 12, 31),
-            )
-        rows = (await self.session.scalars(stmt.order_by(col(Campaign.opens_on)).limit(500))).all()
-        return [campaign_public(r) for r in rows]
-
+class ReviewService(CampaignOps, RecognitionOps):
     # Assessments ---------------------------------------------------------------------------
 
     async def create_assessment(
@@ -251,25 +94,6 @@ class ReviewService:
         await self.uow.flush()
         self.uow.record(ASSESSMENT, row.id, Operation.CREATE, row.version, row.unit_path)
         return assessment_public(row)
-
-    async def _household(self, household_id: uuid.UUID) -> Household:
-        try:
-            return await self.households.load(household_id)
-        except NotFound:
-            raise ValidationFailed(
-                [FieldProblem("household_id", "no such household in your area", "not_found")]
-            ) from None
-
-    async def _members(self, household_id: uuid.UUID) -> Sequence[Member]:
-        return (
-            await self.session.scalars(
-                select(Member).where(
-                    col(Member.household_id) == household_id,
-                    col(Member.deleted_at).is_(None),
-                    col(Member.membership_status) == MembershipStatus.ACTIVE,
-                )
-            )
-        ).all()
 
     async def _evaluate(self, row: Assessment, household: Household, *, strict: bool) -> None:
         """Derive, merge and classify from the household's facts now. `strict`: the survey
@@ -384,7 +208,7 @@ class ReviewService:
         before = row.status
         await self._evaluate(row, household, strict=False)
         if row.status != before:
-            changed["status"] = [_v(before), _v(row.status)]
+            changed["status"] = [enum_value(before), enum_value(row.status)]
         if not changed:
             return assessment_public(row)
         self._bump(row)
@@ -410,10 +234,6 @@ class ReviewService:
         await self.uow.flush()
         self.uow.record(ASSESSMENT, row.id, Operation.DELETE, row.version, row.unit_path)
         await self.uow.commit()
-
-    def _bump(self, row: Assessment) -> None:
-        row.version += 1
-        row.updated_at = utcnow()
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -567,90 +387,7 @@ class ReviewService:
             return State.CERTIFIED
         return State.REFUSED
 
-    async def _recognise(self, row: Assessment, decided_on: date, number: str) -> None:
-        """The decision becomes the household's status from its date on."""
-        household = await self.households.load(row.household_id, for_update=True)
-        assert row.status is not None
-        rows = await book.history(self.session, household.id)
-        if rows and rows[-1].effective_from > decided_on:
-            raise ValidationFailed(
-                [
-                    FieldProblem(
-                        "decision.decided_on",
-                        f"the household already has a status from {rows[-1].effective_from}",
-                        "out_of_order",
-                    )
-                ]
-            )
-        previous, move = book.next_period(rows, row.status, decided_on)
-        members = await self._members(household.id)
-        head = next((m for m in members if m.id == household.head_member_id), None)
-        answers = Answers.model_validate(row.answers)
-        if previous is not None:
-            if previous.effective_from == decided_on:
-                raise ValidationFailed(
-                    [
-                        FieldProblem(
-                            "decision.decided_on",
-                            "a status already starts that day",
-                            "out_of_order",
-                        )
-                    ]
-                )
-            previous.effective_to = decided_on
-        record = StatusRecord(
-            id=new_id(),
-            household_id=household.id,
-            unit_path=household.unit_path,
-            status=row.status,
-            previous_status=None if previous is None else previous.status,
-            movement=move,
-            effective_from=decided_on,
-            assessment_id=row.id,
-            standard_code=row.standard_code,
-            decision_number=number,
-            flags=[f.value for f in flags(head, members, answers)],
-            causes=[c.value for c in answers.causes],
-            deprived=[r["code"] for r in row.indicators if r.get("deprived")],
-        )
-        self.session.add(record)
-        self.uow.record(
-            STATUS,
-            record.id,
-            Operation.CREATE,
-            1,
-            household.unit_path,
-            {"status": [None, row.status.value], "movement": [None, move.value]},
-        )
-        old = household.poverty_status
-        if old != row.status:
-            household.poverty_status = row.status
-            self.households.bump(household)
-            self.uow.record(
-                "household",
-                household.id,
-                Operation.UPDATE,
-                household.version,
-                household.unit_path,
-                {"poverty_status": [_v(old), row.status.value]},
-            )
-
-    # Status --------------------------------------------------------------------------------
-
-    async def status_history(self, household_id: uuid.UUID) -> list[StatusPublic]:
-        await self.households.load(household_id)
-        return [book.to_public(r) for r in await book.history(self.session, household_id)]
-
-    async def status_as_of(self, household_id: uuid.UUID, day: date | None = None) -> StatusAsOf:
-        await self.households.load(household_id)
-        rows = await book.history(self.session, household_id)
-        return book.as_of(household_id, rows, day or date.today(), self.newly_escaped_years)
-
 
 def _answer_path(missing: str) -> str:
     named = {"income": "monthly_income_per_capita", "agricultural": "agricultural"}
     return "answers." + named.get(missing, "indicators." + missing)
-
-
-def _v(value: Any) -> Any:
-    return getattr(value, "value", value)

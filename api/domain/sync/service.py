@@ -20,8 +20,8 @@ from api.domain.households.models import Household
 from api.domain.keyset import after_position, position
 from api.domain.members.models import Member
 from api.domain.pagination import decode_cursor, encode_cursor
+from api.domain.review.base import assessment_public, campaign_public
 from api.domain.review.models import Assessment, Campaign, CampaignState
-from api.domain.review.service import assessment_public, campaign_public
 from api.domain.services import Services
 from api.domain.sync.models import (
     Bucket,

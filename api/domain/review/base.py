@@ -1,0 +1,71 @@
+"""What the review's use cases share: the request's services, and small helpers."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from api.domain.base import utcnow
+from api.domain.errors import FieldProblem, NotFound, ValidationFailed
+from api.domain.households.models import Household
+from api.domain.households.service import HouseholdService
+from api.domain.members.models import Member, MembershipStatus
+from api.domain.review.models import Assessment, AssessmentPublic, Campaign, CampaignPublic
+from api.domain.review.standards import Catalog, catalog
+
+CAMPAIGN = "review_campaign"
+ASSESSMENT = "assessment"
+STATUS = "household_status"
+
+
+def campaign_public(row: Campaign) -> CampaignPublic:
+    return CampaignPublic.model_validate(row, from_attributes=True)
+
+
+def assessment_public(row: Assessment) -> AssessmentPublic:
+    return AssessmentPublic.model_validate(row, from_attributes=True)
+
+
+class ReviewBase:
+    def __init__(
+        self,
+        households: HouseholdService,
+        standards: Catalog | None = None,
+        newly_escaped_years: int = 3,
+    ) -> None:
+        self.households = households
+        self.uow = households.uow
+        self.session = households.session
+        self.principal = households.principal
+        self.units = households.units
+        self.catalog = standards or catalog()
+        self.newly_escaped_years = newly_escaped_years
+
+    async def _household(self, household_id: uuid.UUID) -> Household:
+        try:
+            return await self.households.load(household_id)
+        except NotFound:
+            raise ValidationFailed(
+                [FieldProblem("household_id", "no such household in your area", "not_found")]
+            ) from None
+
+    async def _members(self, household_id: uuid.UUID) -> Sequence[Member]:
+        return (
+            await self.session.scalars(
+                select(Member).where(
+                    col(Member.household_id) == household_id,
+                    col(Member.deleted_at).is_(None),
+                    col(Member.membership_status) == MembershipStatus.ACTIVE,
+                )
+            )
+        ).all()
+
+    def _bump(self, row: Assessment) -> None:
+        row.version += 1
+        row.updated_at = utcnow()
+
+
+def enum_value(value: Any) -> Any:
+    return getattr(value, "value", value)
