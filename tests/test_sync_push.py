@@ -260,3 +260,26 @@ async def test_odd_item_data_is_rejected_with_the_field_never_a_500(
     assert [e["path"] for e in result["items"][1]["problem"]["errors"]] == [
         "items.1.data.household_id"
     ]
+
+
+async def test_refused_sync_requests_are_in_the_sync_log(client: httpx.AsyncClient) -> None:
+    device = {"X-Device-Id": f"phone-{uuid.uuid4()}", "X-App-Version": "0.9.1"}
+    refused = await client.get("/api/v1/sync/pull", params={"cursor": "garbage"}, headers=device)
+    refusal(refused, 400, "invalid_cursor")
+    many = [household(uuid.uuid4()) for _ in range(5001)]
+    refusal(
+        await client.post(
+            "/api/v1/sync/push", json={"batch_id": "too-big", "items": many}, headers=device
+        ),
+        413,
+        "batch_too_large",
+    )
+    log = listing(
+        await client.get("/api/v1/sync/sessions", params={"device_id": device["X-Device-Id"]})
+    )
+    assert [(e["kind"], e["status_code"], e["counts"]) for e in log] == [
+        ("push", 413, {"refused": 1}),
+        ("pull", 400, {"refused": 1}),
+    ]
+    assert all(e["app_version"] == "0.9.1" for e in log)
+    assert log[1]["cursor_in"] == "garbage"

@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import ServicesDep
+from api.domain.errors import DomainError
+from api.domain.services import Services
 from api.domain.sync.models import (
     Digest,
     Entity,
@@ -22,6 +24,7 @@ from api.domain.sync.models import (
 )
 from api.domain.sync.push import Pusher
 from api.domain.sync.service import SyncService
+from api.errors import status_of
 from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERRORS)
@@ -35,33 +38,49 @@ def _json(model: PushResponse | PullPage | SnapshotPage) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-async def _log(
-    svc: ServicesDep,
-    request: Request,
-    kind: str,
-    started: float,
-    body: Response,
-    device: str | None,
-    app_version: str | None,
-    cursor_in: str | None = None,
-    cursor_out: str | None = None,
-    counts: dict[str, int] | None = None,
-) -> None:
-    await SyncService(svc).log_session(
-        SyncSession(
+class _Logged:
+    """Records a sync request in the sync log, refused ones too (with their status)."""
+
+    def __init__(
+        self,
+        svc: Services,
+        request: Request,
+        kind: str,
+        device: str | None,
+        app_version: str | None,
+        cursor_in: str | None = None,
+    ) -> None:
+        self.svc, self.request = svc, request
+        self.started = time.perf_counter()
+        self.entry = SyncSession(
             id=uuid.uuid4(),
             actor="",
             device_id=device or svc.principal.client,
             app_version=app_version,
             kind=kind,
             cursor_in=cursor_in,
-            cursor_out=cursor_out,
-            counts=counts or {},
             bytes_in=int(request.headers.get("content-length", "0") or 0),
-            bytes_out=len(body.body),
-            duration_ms=round((time.perf_counter() - started) * 1000),
         )
-    )
+
+    def answered(
+        self, response: Response, counts: dict[str, int], cursor_out: str | None = None
+    ) -> Response:
+        self.entry.bytes_out, self.entry.counts = len(response.body), counts
+        self.entry.cursor_out = cursor_out
+        return response
+
+    async def __aenter__(self) -> "_Logged":
+        return self
+
+    async def __aexit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None:
+            if not isinstance(exc, DomainError):
+                return
+            await self.svc.session.rollback()
+            self.entry.status_code = status_of(exc)
+            self.entry.counts = {"refused": 1}
+        self.entry.duration_ms = round((time.perf_counter() - self.started) * 1000)
+        await SyncService(self.svc).log_session(self.entry)
 
 
 @router.post(
@@ -87,22 +106,12 @@ async def push(
     Re-sending a batch with the same `batch_id` returns the same answer and applies nothing
     twice. `mode=all_or_nothing` writes nothing unless every item applies; `dry_run` only
     validates."""
-    started = time.perf_counter()
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    result = await Pusher(svc, x_device_id).push(body, fingerprint)
-    response = _json(result)
-    if not body.dry_run:
-        await _log(
-            svc,
-            request,
-            "push",
-            started,
-            response,
-            x_device_id,
-            x_app_version,
-            counts=result.counts,
-        )
-    return response
+    if body.dry_run:
+        return _json(await Pusher(svc, x_device_id).push(body, fingerprint))
+    async with _Logged(svc, request, "push", x_device_id, x_app_version) as log:
+        result = await Pusher(svc, x_device_id).push(body, fingerprint)
+        return log.answered(_json(result), result.counts)
 
 
 @router.get("/pull", response_model=PullPage)
@@ -117,22 +126,9 @@ async def pull(
     """Changes to records in your area after `cursor`, in commit order: `upsert` (the whole
     record), `delete` (a tombstone) or `drop` (the record left your area). When your areas
     changed since the cursor was issued, `scope` says which to drop and which to snapshot."""
-    started = time.perf_counter()
-    page = await SyncService(svc).pull(cursor, limit)
-    response = _json(page)
-    await _log(
-        svc,
-        request,
-        "pull",
-        started,
-        response,
-        x_device_id,
-        x_app_version,
-        cursor,
-        page.cursor,
-        {"changes": len(page.changes)},
-    )
-    return response
+    async with _Logged(svc, request, "pull", x_device_id, x_app_version, cursor) as log:
+        page = await SyncService(svc).pull(cursor, limit)
+        return log.answered(_json(page), {"changes": len(page.changes)}, page.cursor)
 
 
 @router.get("/snapshot", response_model=SnapshotPage)
@@ -147,22 +143,9 @@ async def snapshot(
 ) -> Response:
     """A first download of a unit: households with their members and assessments, page by
     page (`next` → `after`), and the open campaigns. Then pull from `cursor`."""
-    started = time.perf_counter()
-    page = await SyncService(svc).snapshot(unit, after, limit)
-    response = _json(page)
-    await _log(
-        svc,
-        request,
-        "snapshot",
-        started,
-        response,
-        x_device_id,
-        x_app_version,
-        after,
-        page.cursor,
-        {"households": len(page.households)},
-    )
-    return response
+    async with _Logged(svc, request, "snapshot", x_device_id, x_app_version, after) as log:
+        page = await SyncService(svc).snapshot(unit, after, limit)
+        return log.answered(_json(page), {"households": len(page.households)}, page.cursor)
 
 
 @router.get("/digest")
