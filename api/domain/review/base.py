@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from api.domain.households.models import Household
 from api.domain.households.service import HouseholdService
 from api.domain.members.models import Member, MembershipStatus
 from api.domain.review.models import Assessment, AssessmentPublic, Campaign, CampaignPublic
+from api.domain.review.places import Place
 from api.domain.review.standards import Catalog, catalog
 
 CAMPAIGN = "review_campaign"
@@ -42,6 +44,8 @@ class ReviewBase:
         self.units = households.units
         self.catalog = standards or catalog()
         self.newly_escaped_years = newly_escaped_years
+        # Units do not change within a request: a batch of surveys looks each village up once.
+        self._places: dict[tuple[str, date], Place] = {}
 
     async def _household(self, household_id: uuid.UUID) -> Household:
         try:

@@ -99,7 +99,9 @@ class ReviewService(CampaignOps, RecognitionOps):
         """Derive, merge and classify from the household's facts now. `strict`: the survey
         must be complete enough to classify (submission)."""
         standard = self.catalog.get(row.standard_code)
-        place = await place_of(self.session, household.village_code, row.review_date)
+        key = (household.village_code, row.review_date)
+        place = self._places.get(key) or await place_of(self.session, *key)
+        self._places[key] = place
         answers = Answers.model_validate(row.answers)
         members = await self._members(household.id)
         outcome = evaluate(
