@@ -442,3 +442,43 @@ async def test_a_snapshot_refuses_a_page_cursor_it_did_not_issue_for_that_unit(
     else:
         params = {"unit": "13384", "after": encode_cursor("snap", [-1, "13384", ""])}
     refusal(await client.get(SNAPSHOT, params=params), 400, "invalid_cursor")
+
+
+async def test_the_conflict_queue_withholds_personal_data_from_supervisors(
+    anonymous_app: FastAPI, anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    c = anonymous_client
+    reviewer, _ = await token_headers(anonymous_app, services, Role.REVIEWER, ["13384"])
+    officer, _ = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, ["13384"])
+    front, _ = await token_headers(anonymous_app, services, Role.SUPERVISOR, ["13384"])
+    household = await make_household(services, "13384-01", phone="0911000111")
+    await services.households.update(household.id, HouseholdUpdate(phone="0922000222"))
+    stale = {
+        "op_id": f"op-{uuid.uuid4()}",
+        "op": "update",
+        "entity": "household",
+        "id": str(household.id),
+        "base_version": 1,
+        "data": {"phone": "0933000333", "address": "Số 4"},
+    }
+    pushed = ok(
+        await c.post(
+            "/api/v1/sync/push", json={"batch_id": "pd", "items": [stale]}, headers=reviewer
+        )
+    )
+    assert pushed["items"][0]["outcome"] == "conflict"
+    seen = {}
+    for who, headers in (("officer", officer), ("front", front)):
+        (item,) = [
+            i
+            for i in listing(await c.get("/api/v1/sync/items", headers=headers))
+            if i["entity_id"] == str(household.id)
+        ]
+        seen[who] = item
+    assert seen["officer"]["payload"]["phone"] == "0933000333"
+    assert seen["officer"]["result"]["conflicts"]["phone"] == {
+        "mine": "0933000333",
+        "theirs": "0922000222",
+    }
+    assert seen["front"]["payload"] == {"phone": None, "address": "Số 4"}
+    assert seen["front"]["result"]["conflicts"]["phone"] == {"mine": None, "theirs": None}

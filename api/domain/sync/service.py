@@ -323,10 +323,29 @@ class SyncService:
         if state:
             stmt = stmt.where(col(SyncItem.state) == state)
         stmt = stmt.order_by(col(SyncItem.created_at), col(SyncItem.id)).limit(limit)
-        return [
-            SyncItemPublic.model_validate(r, from_attributes=True)
-            for r in (await self.session.scalars(stmt)).all()
-        ]
+        return [self._shown(r) for r in (await self.session.scalars(stmt)).all()]
+
+    def _shown(self, row: SyncItem) -> SyncItemPublic:
+        """Personal fields the reader may not see are withheld from payloads and conflicts,
+        as on the records themselves."""
+        item = SyncItemPublic.model_validate(row, from_attributes=True)
+        hidden = access.hidden_fields(self.principal, row.entity.value)
+        if not hidden:
+            return item
+        conflicts = item.result.get("conflicts") or {}
+        return item.model_copy(
+            update={
+                "payload": {k: None if k in hidden else v for k, v in item.payload.items()},
+                "result": {
+                    **item.result,
+                    "conflicts": {
+                        k: {"mine": None, "theirs": None} if k in hidden else v
+                        for k, v in conflicts.items()
+                    }
+                    or None,
+                },
+            }
+        )
 
     def _sees_area_items(self) -> bool:
         return self.principal.can(Permission.REVIEW_MANAGE) or self.principal.can(
@@ -366,7 +385,7 @@ class SyncService:
         }
         row.resolved_by, row.resolved_at = self.principal.subject, utcnow()
         await self.s.uow.commit()
-        return SyncItemPublic.model_validate(row, from_attributes=True)
+        return self._shown(row)
 
     async def _apply(self, row: SyncItem, values: dict[str, Any]) -> int:
         from api.domain.sync.models import PushItem
