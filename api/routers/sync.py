@@ -9,6 +9,7 @@ from api.deps import ServicesDep
 from api.domain.errors import DomainError
 from api.domain.services import Services
 from api.domain.sync.models import (
+    CURSOR_CHARS,
     Digest,
     Entity,
     ItemState,
@@ -58,7 +59,7 @@ class _Logged:
             device_id=device or svc.principal.client,
             app_version=app_version,
             kind=kind,
-            cursor_in=cursor_in,
+            cursor_in=cursor_in[:CURSOR_CHARS] if cursor_in else None,
             bytes_in=int(request.headers.get("content-length", "0") or 0),
         )
 
@@ -66,7 +67,7 @@ class _Logged:
         self, response: Response, counts: dict[str, int], cursor_out: str | None = None
     ) -> Response:
         self.entry.bytes_out, self.entry.counts = len(response.body), counts
-        self.entry.cursor_out = cursor_out
+        self.entry.cursor_out = cursor_out[:CURSOR_CHARS] if cursor_out else None
         return response
 
     async def __aenter__(self) -> "_Logged":

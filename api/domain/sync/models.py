@@ -13,6 +13,7 @@ from api.domain.base import enum_type, utc_field, utcnow
 
 MAX_ITEMS = 5000
 MAX_BYTES = 16 * 1024 * 1024
+CURSOR_CHARS = 2000  # cursors kept in the sync log (longer ones, many areas, are cut)
 
 
 class Op(StrEnum):
@@ -176,8 +177,8 @@ class SyncSession(SQLModel, table=True):
     app_version: str | None = Field(default=None, max_length=60)
     kind: str = Field(max_length=16)
     unit_path: str = Field(default="", max_length=200, index=True)
-    cursor_in: str | None = Field(default=None, max_length=600)
-    cursor_out: str | None = Field(default=None, max_length=600)
+    cursor_in: str | None = Field(default=None, max_length=CURSOR_CHARS)
+    cursor_out: str | None = Field(default=None, max_length=CURSOR_CHARS)
     counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
     bytes_in: int = 0
     bytes_out: int = 0
