@@ -57,8 +57,11 @@ async def _database_url(folder: Path) -> AsyncGenerator[str]:
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            # Closing the generator raises GeneratorExit at the yield: drop it here, always.
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
 
