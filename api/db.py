@@ -82,24 +82,55 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
+class SessionRetired(RuntimeError):
+    """A statement was asked of a request's session after the request let it go."""
+
+
 class SerialSession(AsyncSession):
     """An AsyncSession that runs one database operation at a time, to completion.
 
     GraphQL resolves sibling fields concurrently and cancels the rest when one fails; an
     AsyncSession used by two coroutines at once, or cancelled mid-statement, is left unusable.
-    Each operation therefore holds a lock and is shielded from cancellation.
+    Each operation therefore runs in a task of its own, behind a lock: a caller cancelled
+    while the statement runs leaves it to finish, and one cancelled while still waiting for
+    the lock withdraws it. `close` waits for every operation still running before it rolls
+    back and hands the connection back, and refuses any that would start afterwards, so no
+    statement of a finished request ever reaches the pool's next borrower.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._serial = asyncio.Lock()
+        self._running: set[asyncio.Task[Any]] = set()
+        self._retired = False
 
     async def _one_at_a_time(self, operation: Coroutine[Any, Any, T]) -> T:
-        async def locked() -> T:
-            async with self._serial:
-                return await operation
+        if self._retired:
+            operation.close()
+            raise SessionRetired("the request that owned this session has ended")
+        withdrawn = asyncio.Event()
+        task = asyncio.ensure_future(self._when_free(operation, withdrawn))
+        self._running.add(task)
+        task.add_done_callback(_settled)
+        task.add_done_callback(self._running.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            withdrawn.set()
+            raise
 
-        return await asyncio.shield(locked())
+    async def _when_free(self, operation: Coroutine[Any, Any, T], withdrawn: asyncio.Event) -> T:
+        async with self._serial:
+            if withdrawn.is_set() or self._retired:
+                operation.close()
+                raise SessionRetired("withdrawn before it started")
+            return await operation
+
+    async def close(self) -> None:
+        self._retired = True
+        while self._running:
+            await asyncio.wait(set(self._running))
+        await super().close()
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         return await self._one_at_a_time(super().execute(*args, **kwargs))
@@ -121,3 +152,10 @@ class SerialSession(AsyncSession):
 
     async def delete(self, instance: object) -> None:
         await self._one_at_a_time(super().delete(instance))
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    # The caller may have been cancelled and gone: the outcome is read here so that an
+    # abandoned failure is not reported as "never retrieved".
+    if not task.cancelled():
+        task.exception()

@@ -38,7 +38,7 @@ async def run_cli(args: list[str], env: dict[str, str]) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=300)
     assert process.returncode == 0, err.decode()
     return out.decode()
 
