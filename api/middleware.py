@@ -155,8 +155,9 @@ async def _refuse(
 
 
 class RequestBody:
-    """Bounded request bodies, gzip accepted: a body over the limit (on the wire or once
-    inflated) is refused with 413 before anything reads it."""
+    """Bounded request bodies, gzip accepted: a body over the limit, as declared, as it
+    streams (chunked bodies declare nothing) or once inflated, is refused with 413 before
+    anything reads it, and no byte past the limit is held."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -173,9 +174,6 @@ class RequestBody:
         if declared.isdigit() and int(declared) > self.max_bytes:
             await _too_large(send, self.max_bytes, request_id)
             return
-        if not gzipped:
-            await self.app(scope, receive, send)
-            return
         chunks: list[bytes] = []
         size, more = 0, True
         while more:
@@ -189,23 +187,25 @@ class RequestBody:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            body = inflater.decompress(b"".join(chunks), self.max_bytes + 1)
-        except zlib.error:
-            await _refuse(send, "body", request_id, "not valid gzip", "invalid_encoding")
-            return
-        if len(body) > self.max_bytes or inflater.unconsumed_tail:
-            await _too_large(send, self.max_bytes, request_id)
-            return
-        scope = {
-            **scope,
-            "headers": [
-                (k, v) if k != b"content-length" else (k, str(len(body)).encode())
-                for k, v in scope["headers"]
-                if k != b"content-encoding"
-            ],
-        }
+        body = b"".join(chunks)
+        if gzipped:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                body = inflater.decompress(body, self.max_bytes + 1)
+            except zlib.error:
+                await _refuse(send, "body", request_id, "not valid gzip", "invalid_encoding")
+                return
+            if len(body) > self.max_bytes or inflater.unconsumed_tail:
+                await _too_large(send, self.max_bytes, request_id)
+                return
+            scope = {
+                **scope,
+                "headers": [
+                    (k, v) if k != b"content-length" else (k, str(len(body)).encode())
+                    for k, v in scope["headers"]
+                    if k != b"content-encoding"
+                ],
+            }
         replayed = False
 
         async def replay() -> Message:
