@@ -26,6 +26,10 @@ class Context(BaseContext):
         )
 
     @property
+    def signed_in(self) -> bool:
+        return self._services is not None
+
+    @property
     def services(self) -> Services:
         """Every field needs a signed-in caller; only the IDE page is served without one."""
         if self._services is None:

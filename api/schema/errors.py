@@ -9,6 +9,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
 from api.domain.errors import DomainError, FieldProblem, ValidationFailed
+from api.schema.limits import is_parse_limit
 
 log = logging.getLogger("api")
 
@@ -47,8 +48,10 @@ class ErrorCodes(SchemaExtension):
     def _convert(error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = error.original_error
         if original is None or error.path is None:
-            # Syntax and schema validation errors: the client's query is at fault.
-            error.extensions = {**(error.extensions or {}), "code": "graphql_invalid"}
+            # Syntax and schema validation errors: the client's query is at fault. The
+            # limits in api.schema.limits name their own code.
+            code = "query_too_large" if is_parse_limit(error) else "graphql_invalid"
+            error.extensions = {"code": code, **(error.extensions or {})}
             return error
         if isinstance(original, DomainError):
             return GraphQLError(
