@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -74,6 +75,31 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         yield session
+
+
+# SQLSTATE classes of a server that is starting, stopping or full (PostgreSQL appendix A).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_SQLITE = ("unable to open database file", "database is locked", "disk i/o error")
+
+
+def unavailable(error: BaseException) -> str | None:
+    """What is wrong, when `error` means the database cannot serve now (the request may be
+    retried later), rather than a fault in the request or the code."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return "no connection free in the pool"
+    if isinstance(error, OSError):
+        return f"cannot connect ({type(error).__name__})"
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    if error.connection_invalidated:
+        return "the connection was lost"
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
+        return f"the server refuses work (SQLSTATE {sqlstate})"
+    message = str(error.orig).lower()
+    if isinstance(error, sa_exc.OperationalError) and message.startswith(_UNAVAILABLE_SQLITE):
+        return message
+    return None
 
 
 async def ping(engine: AsyncEngine) -> None:

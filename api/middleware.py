@@ -9,6 +9,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.db import unavailable
+from api.outage import RETRY_AFTER_S, outages
+
 log = logging.getLogger("api")
 UNEXPECTED = "An unexpected error occurred; quote the request id when reporting it."
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -37,28 +40,47 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unexpected error (request_id=%s)", request_id)
+        except Exception as exc:
+            condition = unavailable(exc)
+            if condition is not None:
+                outages.refused(condition)
+            else:
+                log.exception("unexpected error (request_id=%s)", request_id)
             if started:
                 raise
-            body = json.dumps(
-                {
-                    "type": "https://giamngheo.example/problems/internal_error",
-                    "title": "Internal error",
-                    "status": 500,
-                    "code": "internal_error",
-                    "detail": UNEXPECTED,
-                    "request_id": request_id,
-                }
-            ).encode()
+            if condition is not None:
+                status, extra, headers = (
+                    503,
+                    {
+                        "type": "https://giamngheo.example/problems/service_unavailable",
+                        "title": "Service unavailable",
+                        "code": "service_unavailable",
+                        "detail": "the database cannot be reached; retry later",
+                        "retry_after": RETRY_AFTER_S,
+                    },
+                    [(b"retry-after", str(RETRY_AFTER_S).encode())],
+                )
+            else:
+                status, extra, headers = (
+                    500,
+                    {
+                        "type": "https://giamngheo.example/problems/internal_error",
+                        "title": "Internal error",
+                        "code": "internal_error",
+                        "detail": UNEXPECTED,
+                    },
+                    [],
+                )
+            body = json.dumps({**extra, "status": status, "request_id": request_id}).encode()
             await send(
                 {
                     "type": "http.response.start",
-                    "status": 500,
+                    "status": status,
                     "headers": [
                         (b"content-type", b"application/problem+json"),
                         (b"content-length", str(len(body)).encode()),
                         (b"x-request-id", request_id.encode()),
+                        *headers,
                     ],
                 }
             )

@@ -79,3 +79,45 @@ async def test_failing_graphql_siblings_leave_the_pool_and_other_requests_alone(
     if IS_POSTGRES:
         await asyncio.sleep(0.5)
         assert await _idle_in_transaction(env["DATABASE_URL"]) == 0
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="terminating server connections is a PostgreSQL test")
+async def test_connections_killed_mid_request_are_503_or_answered_never_500(
+    server: Server,
+) -> None:
+    client, env, _ = server
+    headers = await _token(client, "huyen.kimbang")
+    report = {"unit": "350", "from": "2022-01-01", "to": "2022-12-31"}
+    url = make_url(env["DATABASE_URL"])
+    admin = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username or "postgres", database="postgres"
+    )
+
+    async def kill() -> None:
+        await asyncio.sleep(0.2)
+        for _ in range(10):
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                url.database,
+            )
+            await asyncio.sleep(0.05)
+
+    try:
+        answers = await asyncio.gather(
+            kill(),
+            *(
+                client.get("/api/v1/reports/review", params=report, headers=headers)
+                for _ in range(8)
+            ),
+        )
+    finally:
+        await admin.close()
+    statuses = [a.status_code for a in answers[1:]]
+    assert set(statuses) <= {200, 503}, statuses
+    for refused in (a for a in answers[1:] if a.status_code == 503):
+        assert refused.json()["code"] == "service_unavailable"
+        assert refused.headers["retry-after"]
+    async with asyncio.timeout(10):
+        after = await client.get("/api/v1/households", params={"limit": 5}, headers=headers)
+    assert after.status_code == 200

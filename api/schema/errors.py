@@ -8,7 +8,9 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
+from api.db import unavailable
 from api.domain.errors import DomainError, FieldProblem, ValidationFailed
+from api.outage import RETRY_AFTER_S, outages
 from api.schema.limits import is_parse_limit
 
 log = logging.getLogger("api")
@@ -62,14 +64,26 @@ class ErrorCodes(SchemaExtension):
                 path=error.path,
                 extensions={**_extensions(original), "request_id": request_id},
             )
-        log.error("unexpected error in GraphQL (request_id=%s)", request_id, exc_info=original)
+        condition = unavailable(original)
+        if condition is not None:
+            outages.refused(condition)
+            message = "the database cannot be reached; retry later"
+            extensions: dict[str, Any] = {
+                "code": "service_unavailable",
+                "retry_after": RETRY_AFTER_S,
+                "request_id": request_id,
+            }
+        else:
+            log.error("unexpected error in GraphQL (request_id=%s)", request_id, exc_info=original)
+            message = "An unexpected error occurred; quote the request id when reporting it."
+            extensions = {"code": "internal_error", "request_id": request_id}
         return GraphQLError(
-            "An unexpected error occurred; quote the request id when reporting it.",
+            message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "internal_error", "request_id": request_id},
+            extensions=extensions,
         )
 
 
