@@ -59,7 +59,7 @@ class IdentityAdmin:
             id=new_id(),
             username=name,
             full_name=data.full_name,
-            password_hash=hash_secret(data.password),
+            password_hash=await hash_secret(data.password),
             role=data.role,
             area_codes=sorted(set(data.area_codes)),
             agency=data.agency,
@@ -190,7 +190,7 @@ class IdentityAdmin:
                 name=data.name,
                 agency=data.agency,
                 area_codes=data.area_codes,
-                secret_hash=hash_secret(secret),
+                secret_hash=await hash_secret(secret),
             )
         )
         self.uow.record(
@@ -210,7 +210,7 @@ class IdentityAdmin:
         if client is None:
             raise NotFound(f"no partner client {client_id!r}")
         secret = new_token()
-        client.secret_hash, client.secret_rotated_at = hash_secret(secret), utcnow()
+        client.secret_hash, client.secret_rotated_at = await hash_secret(secret), utcnow()
         self.uow.record(
             "partner_client",
             client_id,

@@ -71,17 +71,16 @@ class AuthService:
         name = username.strip().lower()
         throttle = Throttle(self.session, self.config.throttle)
         account_key, address_key = f"user:{name}", f"addr:{address}"
-        await throttle.check([account_key, address_key])
         user = (
             await self.session.scalars(select(UserAccount).where(col(UserAccount.username) == name))
         ).one_or_none()
-        valid = verify_secret(user.password_hash if user else None, password)
+        # Committed before Argon2 runs: no transaction (nor connection) is held meanwhile.
+        failures = await throttle.claim(account_key, address_key)
+        valid = await verify_secret(user.password_hash if user else None, password)
         if user is None or not valid or not user.active:
-            delay = await throttle.fail(account_key, address_key)
-            await self.session.commit()
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.config.throttle.delay_seconds(failures))
             raise InvalidGrant("wrong username or password")
-        await throttle.succeed(account_key)
+        await throttle.succeed(account_key, address_key)
         device_id = await self._register_device(user, device) if device else None
         grant = await self._open_session(user, device_id)
         await self.session.commit()
@@ -187,7 +186,8 @@ class AuthService:
 
     async def client_credentials_grant(self, client_id: str, secret: str) -> TokenGrant:
         client = await self.session.get(PartnerClient, client_id)
-        valid = verify_secret(client.secret_hash if client else None, secret)
+        await self.session.commit()
+        valid = await verify_secret(client.secret_hash if client else None, secret)
         if client is None or not valid or not client.active:
             raise InvalidClient("unknown client or wrong secret")
         principal = Principal(
