@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from api.config import get_settings
@@ -68,6 +69,21 @@ def _export_contract() -> None:
     print(f"wrote {OPENAPI_FILE.relative_to(ROOT)} and {SDL_FILE.relative_to(ROOT)}")
 
 
+async def _revoke_key(kid: str) -> None:
+    from api.domain.identity.keys import KeyRing
+
+    settings = get_settings()
+    secret = settings.key_secret.get_secret_value()
+    ring = KeyRing(secret, timedelta(minutes=settings.access_token_minutes))
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            key = await Services(session, SYSTEM, key_secret=secret).identity.revoke_key(kid, ring)
+    finally:
+        await engine.dispose()
+    print(f"key {key.kid} revoked at {key.revoked_at}; running servers refuse its tokens now")
+
+
 def _serve() -> None:
     import uvicorn
 
@@ -99,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("setup", help="migrate, load units, and load the demo data the first time")
     sub.add_parser("export-contract", help="write openapi/openapi.json and schema.graphql")
     sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY)")
+    revoke = sub.add_parser(
+        "revoke-key", help="emergency: refuse every token a signing key signed, at once"
+    )
+    revoke.add_argument("kid", help="the key's id (the `kid` of its tokens; GET /api/v1/keys)")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         asyncio.run(_migrate())
@@ -114,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
         _export_contract()
     elif args.command == "serve":
         _serve()
+    elif args.command == "revoke-key":
+        asyncio.run(_revoke_key(args.kid))
     else:  # pragma: no cover - argparse rejects unknown commands
         sys.exit(2)
 

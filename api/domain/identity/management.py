@@ -230,9 +230,28 @@ class IdentityAdmin:
         return [PartnerPublic.model_validate(p, from_attributes=True) for p in rows]
 
     async def rotate_keys(self, ring: keys.KeyRing) -> KeyPublic:
-        """This process signs with the new key at once; others within their reload interval."""
+        """The new key signs from now on, in every process from its next request."""
         access.require(self.principal, Permission.KEYS_MANAGE)
-        key = await keys.rotate(self.session, self.key_secret)
+        key = await keys.rotate(self.session, self.key_secret, ring.token_lifetime)
+        self.uow.record("signing_key", key.kid, Operation.CREATE, 1, "", {"kid": [None, key.kid]})
+        await self.uow.commit()
+        await ring.load(self.session)
+        return KeyPublic.model_validate(key, from_attributes=True)
+
+    async def revoke_key(self, kid: str, ring: keys.KeyRing) -> KeyPublic:
+        """Tokens the key signed fail at once, in every process from its next request."""
+        access.require(self.principal, Permission.KEYS_MANAGE)
+        key, newly = await keys.revoke(self.session, kid, self.key_secret, ring.token_lifetime)
+        if newly:
+            assert key.revoked_at is not None
+            self.uow.record(
+                "signing_key",
+                kid,
+                Operation.UPDATE,
+                1,
+                "",
+                {"revoked_at": [None, key.revoked_at.isoformat()]},
+            )
         await self.uow.commit()
         await ring.load(self.session)
         return KeyPublic.model_validate(key, from_attributes=True)
