@@ -30,9 +30,20 @@ async def list_users(svc: ServicesDep) -> list[UserPublic]:
     return await svc.identity.list_users()
 
 
-@router.post("/users/{user_id}/disable", responses=WRITE_ERRORS)
+DISABLE_ERRORS: dict[int | str, dict[str, object]] = {
+    **WRITE_ERRORS,
+    409: {
+        "description": "`cannot_disable_self`: your own account; "
+        "`last_admin`: the last active admin",
+        **PROBLEM,
+    },
+}
+
+
+@router.post("/users/{user_id}/disable", responses=DISABLE_ERRORS)
 async def disable_user(svc: ServicesDep, user_id: uuid.UUID) -> UserPublic:
-    """Disable an account; its sign-ins end at once."""
+    """Disable an account; its sign-ins end at once. Nobody disables their own account, and
+    the last active admin stays."""
     return await svc.identity.set_user_active(user_id, False)
 
 

@@ -10,7 +10,15 @@ from api.domain import access
 from api.domain.access import Permission, Principal, Role
 from api.domain.base import new_id, utcnow
 from api.domain.changes.models import Operation
-from api.domain.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
+from api.domain.errors import (
+    CannotDisableSelf,
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    LastAdmin,
+    NotFound,
+    ValidationFailed,
+)
 from api.domain.identity import keys
 from api.domain.identity.models import Device, PartnerClient, Session, SigningKey, UserAccount
 from api.domain.identity.secrets import hash_secret, new_token
@@ -113,6 +121,8 @@ class IdentityAdmin:
         user = await self._visible_user(user_id)
         if user.role not in access.MANAGEABLE_ROLES.get(self.principal.role, frozenset()):
             raise Forbidden(f"a {self.principal.role.value} may not change a {user.role.value}")
+        if user.active and not active:
+            await self._keep_an_admin(user)
         if user.active != active:
             user.active, user.version, user.updated_at = active, user.version + 1, utcnow()
             if not active:
@@ -130,6 +140,23 @@ class IdentityAdmin:
             )
             await self.uow.commit()
         return UserPublic.model_validate(user, from_attributes=True)
+
+    async def _keep_an_admin(self, user: UserAccount) -> None:
+        """Refuse to disable oneself, or the last active admin (nobody could manage the
+        service any more)."""
+        if user.id == self._own_id():
+            raise CannotDisableSelf("you cannot disable yourself; ask another admin")
+        if user.role != Role.ADMIN:
+            return
+        # Locked, so that two admins disabling each other at once cannot both succeed.
+        admins = await self.session.scalars(
+            select(col(UserAccount.id))
+            .where(col(UserAccount.role) == Role.ADMIN, col(UserAccount.active).is_(True))
+            .order_by(col(UserAccount.id))
+            .with_for_update()
+        )
+        if set(admins.all()) <= {user.id}:
+            raise LastAdmin(f"{user.username} is the last active admin; enable another first")
 
     async def devices(self, user_id: uuid.UUID | None = None) -> list[DevicePublic]:
         """The caller's own devices, or (for a manager) those of a user in their area."""
