@@ -90,6 +90,7 @@ def _serve() -> None:
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
     workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    trusted = get_settings().trusted_proxies.strip()
     print(
         f"REST docs:   http://{host}:{port}/docs\nGraphQL IDE: http://{host}:{port}/graphql",
         flush=True,
@@ -100,7 +101,9 @@ def _serve() -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # Only a proxy we were told to trust may say who the client is (X-Forwarded-For).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
 
 
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--force", action="store_true")
     sub.add_parser("setup", help="migrate, load units, and load the demo data the first time")
     sub.add_parser("export-contract", help="write openapi/openapi.json and schema.graphql")
-    sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY)")
+    sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY, TRUSTED_PROXIES)")
     revoke = sub.add_parser(
         "revoke-key", help="emergency: refuse every token a signing key signed, at once"
     )
