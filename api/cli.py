@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from api.config import get_settings
@@ -68,12 +69,28 @@ def _export_contract() -> None:
     print(f"wrote {OPENAPI_FILE.relative_to(ROOT)} and {SDL_FILE.relative_to(ROOT)}")
 
 
+async def _revoke_key(kid: str) -> None:
+    from api.domain.identity.keys import KeyRing
+
+    settings = get_settings()
+    secret = settings.key_secret.get_secret_value()
+    ring = KeyRing(secret, timedelta(minutes=settings.access_token_minutes))
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            key = await Services(session, SYSTEM, key_secret=secret).identity.revoke_key(kid, ring)
+    finally:
+        await engine.dispose()
+    print(f"key {key.kid} revoked at {key.revoked_at}; running servers refuse its tokens now")
+
+
 def _serve() -> None:
     import uvicorn
 
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
     workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    trusted = get_settings().trusted_proxies.strip()
     print(
         f"REST docs:   http://{host}:{port}/docs\nGraphQL IDE: http://{host}:{port}/graphql",
         flush=True,
@@ -84,7 +101,9 @@ def _serve() -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # Only a proxy we were told to trust may say who the client is (X-Forwarded-For).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
 
 
@@ -98,7 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--force", action="store_true")
     sub.add_parser("setup", help="migrate, load units, and load the demo data the first time")
     sub.add_parser("export-contract", help="write openapi/openapi.json and schema.graphql")
-    sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY)")
+    sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY, TRUSTED_PROXIES)")
+    revoke = sub.add_parser(
+        "revoke-key", help="emergency: refuse every token a signing key signed, at once"
+    )
+    revoke.add_argument("kid", help="the key's id (the `kid` of its tokens; GET /api/v1/keys)")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         asyncio.run(_migrate())
@@ -114,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         _export_contract()
     elif args.command == "serve":
         _serve()
+    elif args.command == "revoke-key":
+        asyncio.run(_revoke_key(args.kid))
     else:  # pragma: no cover - argparse rejects unknown commands
         sys.exit(2)
 

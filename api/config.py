@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
     login_slowdown_after: int = Field(default=3, ge=1)
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    # as uvicorn's forwarded_allow_ips takes them). None by default: the per-address sign-in
+    # limit counts the connecting address, which a client cannot choose.
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _guard_secrets(self) -> "Settings":

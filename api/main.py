@@ -1,5 +1,6 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -58,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestBody, max_bytes=MAX_BYTES)
     app.add_middleware(RequestContext)
     errors.install(app)
-    app.state.keyring = KeyRing(settings.key_secret.get_secret_value())
+    app.state.keyring = KeyRing(
+        settings.key_secret.get_secret_value(), timedelta(minutes=settings.access_token_minutes)
+    )
     for module in (
         health,
         auth,

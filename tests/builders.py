@@ -13,8 +13,10 @@ from sqlmodel import SQLModel, col
 
 import api.domain.tables  # noqa: F401
 from api.domain.access import Principal, Role
+from api.domain.base import utcnow
 from api.domain.households.models import HouseholdCreate, HouseholdPublic
 from api.domain.identity.keys import KeyRing
+from api.domain.identity.models import Session
 from api.domain.identity.service import area_paths
 from api.domain.identity.tokens import issue_access_token
 from api.domain.members.models import MemberCreate, MemberPublic, Relation, Sex
@@ -210,6 +212,15 @@ async def assess(
     return body
 
 
+async def signed_in(services: Services, subject: str) -> str:
+    """The id of a sign-in (session) of `subject`, as sign-in opens it: a person's token is
+    refused without one."""
+    session = Session(id=uuid.uuid4(), subject=subject, expires_at=utcnow() + timedelta(days=1))
+    services.session.add(session)
+    await services.session.flush()
+    return str(session.id)
+
+
 async def token_headers(
     app: FastAPI, services: Services, role: Role, codes: list[str]
 ) -> tuple[dict[str, str], str]:
@@ -217,8 +228,12 @@ async def token_headers(
     key ring: the app must be running), and the user's subject."""
     ring: KeyRing = app.state.keyring
     await ring.ensure_loaded(services.session)
+    subject = f"user:{uuid.uuid4()}"
     principal = Principal(
-        subject=f"user:{uuid.uuid4()}", role=role, areas=await area_paths(services.session, codes)
+        subject=subject,
+        role=role,
+        areas=await area_paths(services.session, codes),
+        session_id=await signed_in(services, subject),
     )
     settings = app.state.settings
     token = issue_access_token(

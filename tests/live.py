@@ -7,6 +7,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -66,18 +67,9 @@ async def _database_url(folder: Path) -> AsyncGenerator[str]:
         await admin.close()
 
 
-@pytest.fixture(scope="session")
-async def server() -> AsyncIterator[Server]:
-    folder = Path(tempfile.mkdtemp(prefix="giamngheo-e2e-"))
-    port = _free_port()
-    databases = _database_url(folder)
-    env = {
-        **os.environ,
-        "DATABASE_URL": await anext(databases),
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-    }
-    first_setup = await run_cli(["setup"], env)
+@asynccontextmanager
+async def serving(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """`api.cli serve` with `env` (its PORT and DATABASE_URL among them), until ready."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -88,9 +80,10 @@ async def server() -> AsyncIterator[Server]:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{env['PORT']}", timeout=10
+        ) as client:
             for _ in range(100):
                 try:
                     if (await client.get("/healthz")).status_code == 200:
@@ -99,8 +92,31 @@ async def server() -> AsyncIterator[Server]:
                     await asyncio.sleep(0.1)
             else:
                 pytest.fail("the server did not start")
-            yield client, env, first_setup
+            yield client
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
+
+
+def server_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a server of our own on a free port; `settings` override ours."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORT": str(_free_port()),
+        "HOST": "127.0.0.1",
+        **settings,
+    }
+
+
+@pytest.fixture(scope="session")
+async def server() -> AsyncIterator[Server]:
+    folder = Path(tempfile.mkdtemp(prefix="giamngheo-e2e-"))
+    databases = _database_url(folder)
+    try:
+        env = server_env(await anext(databases))
+        first_setup = await run_cli(["setup"], env)
+        async with serving(env) as client:
+            yield client, env, first_setup
+    finally:
         await databases.aclose()

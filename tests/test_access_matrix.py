@@ -24,9 +24,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from api.config import DEV_KEY_SECRET
 from api.domain.access import ROLE_PERMISSIONS, Principal, Role
+from api.domain.base import utcnow
 from api.domain.households.models import Household
-from api.domain.identity.keys import KeyRing
+from api.domain.identity.keys import KeyRing, new_signing_key
 from api.domain.identity.models import SigningKey, UserAccount
 from api.domain.identity.service import area_paths
 from api.domain.identity.shapes import PartnerCreate, UserCreate
@@ -34,7 +36,7 @@ from api.domain.identity.tokens import issue_access_token
 from api.domain.members.models import Member
 from api.domain.review.models import Campaign
 from api.domain.services import Services
-from tests.builders import make_household, make_member
+from tests.builders import make_household, make_member, signed_in
 
 ROLES = (
     "reviewer",
@@ -83,6 +85,7 @@ list users                      403      ok      ok       ok       403     403  
 list partners                   403      403     403      403      403     403        ok    401
 list keys                       403      403     403      403      403     403        ok    401
 rotate keys                     403      403     403      403      403     403        ok    401
+revoke a key                    403      403     403      403      403     403        ok    401
 audit writes                    403      403     403      403      403     ok         ok    401
 audit reads                     403      403     403      403      403     ok         ok    401
 list standards                  ok       ok      ok       ok       ok      ok         ok    401
@@ -294,7 +297,8 @@ async def _keys_listed(case: Case, body: Any) -> None:
     assert active == [await _active_kid(case)]
     stored = (await case.services.session.scalars(select(col(SigningKey.kid)))).all()
     assert sorted(k["kid"] for k in body) == sorted(stored)
-    assert all(set(k) == {"kid", "algorithm", "created_at", "retired_at"} for k in body)
+    fields = {"kid", "algorithm", "created_at", "retired_at", "verifies_until", "revoked_at"}
+    assert all(set(k) == fields for k in body)
 
 
 async def _active_kid(case: Case) -> str:
@@ -319,6 +323,29 @@ async def _rotated(case: Case, body: Any) -> None:
 
 async def _not_rotated(case: Case) -> None:
     assert await _active_kid(case) == case.target
+
+
+async def _retired_key(case: Case) -> str:
+    """A key retired a moment ago, still verifying: what an emergency revocation aims at."""
+    key = new_signing_key(DEV_KEY_SECRET)
+    key.retired_at, key.private_key = utcnow(), None
+    key.verifies_until = key.retired_at + timedelta(minutes=15)
+    case.services.session.add(key)
+    await case.services.session.flush()
+    return key.kid
+
+
+async def _revoked(case: Case, body: Any) -> None:
+    assert (body["kid"], body["revoked_at"] is not None) == (case.target, True)
+    row = await case.services.session.get(SigningKey, case.target, populate_existing=True)
+    assert row is not None
+    assert row.revoked_at is not None
+
+
+async def _not_revoked(case: Case) -> None:
+    row = await case.services.session.get(SigningKey, case.target, populate_existing=True)
+    assert row is not None
+    assert row.revoked_at is None
 
 
 async def _writes_audited(case: Case, body: Any) -> None:
@@ -639,6 +666,13 @@ OPERATIONS: dict[str, Operation] = {
         _not_rotated,
         _active_kid,
     ),
+    "revoke a key": Operation(
+        lambda c: ("POST", f"/api/v1/keys/{c.target}/revoke", None),
+        None,
+        _revoked,
+        _not_revoked,
+        _retired_key,
+    ),
     "audit writes": Operation(
         _get("/api/v1/audit/writes?entity_id={w.household_in}"), None, _writes_audited
     ),
@@ -713,11 +747,13 @@ async def _callers(
             ("",) if role == Role.ADMIN else await area_paths(services.session, AREA_CODES[name])
         )
         partner = role == Role.PARTNER
+        subject = f"partner:{world.partner_id}" if partner else f"user:{uuid.uuid4()}"
         principal = Principal(
-            subject=f"partner:{world.partner_id}" if partner else f"user:{uuid.uuid4()}",
+            subject=subject,
             role=role,
             areas=areas,
             agency="social_insurance" if partner else None,
+            session_id=None if partner else await signed_in(services, subject),
             client=f"partner:{world.partner_id}" if partner else None,
         )
         token = issue_access_token(
@@ -871,6 +907,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 31 operations x 8 callers; 19 of them through GraphQL as well: 400 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (31, 19, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 400
+    # 32 operations x 8 callers; 19 of them through GraphQL as well: 408 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (32, 19, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 408

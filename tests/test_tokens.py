@@ -171,6 +171,8 @@ async def test_forged_and_defective_tokens_are_refused(
 ) -> None:
     username = await _user(services, Role.REVIEWER, ["13384"])
     real = (await _sign_in(anonymous_client, username))["access_token"]
+    someone_else = await _user(services, Role.REVIEWER, ["13384"])
+    their_session = _claims_of((await _sign_in(anonymous_client, someone_else))["access_token"])
     ring: KeyRing = anonymous_app.state.keyring
     kid = jwt.get_unverified_header(real)["kid"]
     claims = _claims_of(real)
@@ -221,6 +223,10 @@ async def test_forged_and_defective_tokens_are_refused(
         "three garbage segments": "abc.def.ghi",
         "header only": _segment({"alg": "EdDSA", "kid": kid}),
         "empty signature segments": "..",
+        "a person's token without a session": signed(sid=...),
+        "a session that does not exist": signed(sid=str(uuid.uuid4())),
+        "a session id that is no id": signed(sid="not-a-session"),
+        "another account's session": signed(sid=their_session["sid"]),
     }
     for claim in ("iss", "aud", "exp", "iat", "nbf", "sub", "jti", "role", "areas", "typ"):
         forgeries[f"missing claim {claim}"] = signed(**{claim: ...})

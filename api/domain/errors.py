@@ -79,6 +79,16 @@ class Conflict(DomainError):
     title = "Conflict with the current state"
 
 
+class CannotDisableSelf(Conflict):
+    code = "cannot_disable_self"
+    title = "An account cannot disable itself"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    title = "The service would be left without an active admin"
+
+
 class BatchTooLarge(DomainError):
     code = "batch_too_large"
     title = "The batch holds more items than one request may carry"

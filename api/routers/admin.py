@@ -1,6 +1,7 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from api.deps import ServicesDep
 from api.domain.identity.shapes import (
@@ -12,7 +13,7 @@ from api.domain.identity.shapes import (
     UserCreate,
     UserPublic,
 )
-from api.routers.common import ERRORS, WRITE_ERRORS
+from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["administration"], responses=ERRORS)
 
@@ -29,9 +30,20 @@ async def list_users(svc: ServicesDep) -> list[UserPublic]:
     return await svc.identity.list_users()
 
 
-@router.post("/users/{user_id}/disable", responses=WRITE_ERRORS)
+DISABLE_ERRORS: dict[int | str, dict[str, object]] = {
+    **WRITE_ERRORS,
+    409: {
+        "description": "`cannot_disable_self`: your own account; "
+        "`last_admin`: the last active admin",
+        **PROBLEM,
+    },
+}
+
+
+@router.post("/users/{user_id}/disable", responses=DISABLE_ERRORS)
 async def disable_user(svc: ServicesDep, user_id: uuid.UUID) -> UserPublic:
-    """Disable an account; its sign-ins end at once."""
+    """Disable an account; its sign-ins end at once. Nobody disables their own account, and
+    the last active admin stays."""
     return await svc.identity.set_user_active(user_id, False)
 
 
@@ -73,5 +85,19 @@ async def list_keys(svc: ServicesDep) -> list[KeyPublic]:
 
 @router.post("/keys/rotate", responses=WRITE_ERRORS)
 async def rotate_keys(svc: ServicesDep, request: Request) -> KeyPublic:
-    """Sign new tokens with a fresh key. Tokens signed before stay valid until they expire."""
+    """Sign new tokens with a fresh key. The retired key's private half is destroyed; tokens
+    it signed stay valid until they expire, then it leaves the JWKS."""
     return await svc.identity.rotate_keys(request.app.state.keyring)
+
+
+@router.post(
+    "/keys/{kid}/revoke",
+    responses={**WRITE_ERRORS, 404: {"description": "No such key", **PROBLEM}},
+)
+async def revoke_key(
+    svc: ServicesDep, request: Request, kid: Annotated[str, Path(max_length=64)]
+) -> KeyPublic:
+    """Emergency: the key may have leaked. Every token it signed is refused at once, in every
+    instance of the service, and it leaves the JWKS. If it was the signing key, a new one signs
+    from now on (everyone it had signed in must sign in again)."""
+    return await svc.identity.revoke_key(kid, request.app.state.keyring)

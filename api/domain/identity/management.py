@@ -10,7 +10,15 @@ from api.domain import access
 from api.domain.access import Permission, Principal, Role
 from api.domain.base import new_id, utcnow
 from api.domain.changes.models import Operation
-from api.domain.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
+from api.domain.errors import (
+    CannotDisableSelf,
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    LastAdmin,
+    NotFound,
+    ValidationFailed,
+)
 from api.domain.identity import keys
 from api.domain.identity.models import Device, PartnerClient, Session, SigningKey, UserAccount
 from api.domain.identity.secrets import hash_secret, new_token
@@ -59,7 +67,7 @@ class IdentityAdmin:
             id=new_id(),
             username=name,
             full_name=data.full_name,
-            password_hash=hash_secret(data.password),
+            password_hash=await hash_secret(data.password),
             role=data.role,
             area_codes=sorted(set(data.area_codes)),
             agency=data.agency,
@@ -113,6 +121,8 @@ class IdentityAdmin:
         user = await self._visible_user(user_id)
         if user.role not in access.MANAGEABLE_ROLES.get(self.principal.role, frozenset()):
             raise Forbidden(f"a {self.principal.role.value} may not change a {user.role.value}")
+        if user.active and not active:
+            await self._keep_an_admin(user)
         if user.active != active:
             user.active, user.version, user.updated_at = active, user.version + 1, utcnow()
             if not active:
@@ -130,6 +140,23 @@ class IdentityAdmin:
             )
             await self.uow.commit()
         return UserPublic.model_validate(user, from_attributes=True)
+
+    async def _keep_an_admin(self, user: UserAccount) -> None:
+        """Refuse to disable oneself, or the last active admin (nobody could manage the
+        service any more)."""
+        if user.id == self._own_id():
+            raise CannotDisableSelf("you cannot disable yourself; ask another admin")
+        if user.role != Role.ADMIN:
+            return
+        # Locked, so that two admins disabling each other at once cannot both succeed.
+        admins = await self.session.scalars(
+            select(col(UserAccount.id))
+            .where(col(UserAccount.role) == Role.ADMIN, col(UserAccount.active).is_(True))
+            .order_by(col(UserAccount.id))
+            .with_for_update()
+        )
+        if set(admins.all()) <= {user.id}:
+            raise LastAdmin(f"{user.username} is the last active admin; enable another first")
 
     async def devices(self, user_id: uuid.UUID | None = None) -> list[DevicePublic]:
         """The caller's own devices, or (for a manager) those of a user in their area."""
@@ -190,7 +217,7 @@ class IdentityAdmin:
                 name=data.name,
                 agency=data.agency,
                 area_codes=data.area_codes,
-                secret_hash=hash_secret(secret),
+                secret_hash=await hash_secret(secret),
             )
         )
         self.uow.record(
@@ -210,7 +237,7 @@ class IdentityAdmin:
         if client is None:
             raise NotFound(f"no partner client {client_id!r}")
         secret = new_token()
-        client.secret_hash, client.secret_rotated_at = hash_secret(secret), utcnow()
+        client.secret_hash, client.secret_rotated_at = await hash_secret(secret), utcnow()
         self.uow.record(
             "partner_client",
             client_id,
@@ -230,9 +257,28 @@ class IdentityAdmin:
         return [PartnerPublic.model_validate(p, from_attributes=True) for p in rows]
 
     async def rotate_keys(self, ring: keys.KeyRing) -> KeyPublic:
-        """This process signs with the new key at once; others within their reload interval."""
+        """The new key signs from now on, in every process from its next request."""
         access.require(self.principal, Permission.KEYS_MANAGE)
-        key = await keys.rotate(self.session, self.key_secret)
+        key = await keys.rotate(self.session, self.key_secret, ring.token_lifetime)
+        self.uow.record("signing_key", key.kid, Operation.CREATE, 1, "", {"kid": [None, key.kid]})
+        await self.uow.commit()
+        await ring.load(self.session)
+        return KeyPublic.model_validate(key, from_attributes=True)
+
+    async def revoke_key(self, kid: str, ring: keys.KeyRing) -> KeyPublic:
+        """Tokens the key signed fail at once, in every process from its next request."""
+        access.require(self.principal, Permission.KEYS_MANAGE)
+        key, newly = await keys.revoke(self.session, kid, self.key_secret, ring.token_lifetime)
+        if newly:
+            assert key.revoked_at is not None
+            self.uow.record(
+                "signing_key",
+                kid,
+                Operation.UPDATE,
+                1,
+                "",
+                {"revoked_at": [None, key.revoked_at.isoformat()]},
+            )
         await self.uow.commit()
         await ring.load(self.session)
         return KeyPublic.model_validate(key, from_attributes=True)

@@ -92,8 +92,13 @@ class SigningKey(SQLModel, table=True):
 
     kid: str = Field(primary_key=True, max_length=64)
     algorithm: str = Field(max_length=16)
-    private_key: str = Field(sa_type=Text, description="PEM, encrypted with the key secret")
+    # PEM, encrypted with the key secret; destroyed (null) once the key is retired.
+    private_key: str | None = Field(default=None, sa_type=Text, nullable=True)
     public_jwk: dict[str, str] = Field(sa_type=JSON)
     created_at: datetime = utc_field(default_factory=utcnow)
-    # Retired keys still verify tokens until they expire; they sign nothing new.
+    # A retired key signs nothing new and verifies only until `verifies_until`: retirement
+    # plus the access-token lifetime, when the last token it signed has expired.
     retired_at: datetime | None = utc_field(default=None, nullable=True)
+    verifies_until: datetime | None = utc_field(default=None, nullable=True)
+    # Revoked (it may have leaked): verifies nothing from that moment, in every process.
+    revoked_at: datetime | None = utc_field(default=None, nullable=True)

@@ -30,7 +30,7 @@ from api.domain.identity.models import (
 from api.domain.identity.secrets import new_token, token_digest, verify_secret
 from api.domain.identity.shapes import DeviceInfo, HiddenFields, MePublic, TokenGrant
 from api.domain.identity.throttle import Throttle, ThrottlePolicy
-from api.domain.identity.tokens import issue_access_token, read_access_token, token_kid
+from api.domain.identity.tokens import issue_access_token, read_access_token
 from api.domain.units.models import AdminUnit
 
 USER_PREFIX = "user:"
@@ -71,17 +71,16 @@ class AuthService:
         name = username.strip().lower()
         throttle = Throttle(self.session, self.config.throttle)
         account_key, address_key = f"user:{name}", f"addr:{address}"
-        await throttle.check([account_key, address_key])
         user = (
             await self.session.scalars(select(UserAccount).where(col(UserAccount.username) == name))
         ).one_or_none()
-        valid = verify_secret(user.password_hash if user else None, password)
+        # Committed before Argon2 runs: no transaction (nor connection) is held meanwhile.
+        failures = await throttle.claim(account_key, address_key)
+        valid = await verify_secret(user.password_hash if user else None, password)
         if user is None or not valid or not user.active:
-            delay = await throttle.fail(account_key, address_key)
-            await self.session.commit()
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.config.throttle.delay_seconds(failures))
             raise InvalidGrant("wrong username or password")
-        await throttle.succeed(account_key)
+        await throttle.succeed(account_key, address_key)
         device_id = await self._register_device(user, device) if device else None
         grant = await self._open_session(user, device_id)
         await self.session.commit()
@@ -187,7 +186,8 @@ class AuthService:
 
     async def client_credentials_grant(self, client_id: str, secret: str) -> TokenGrant:
         client = await self.session.get(PartnerClient, client_id)
-        valid = verify_secret(client.secret_hash if client else None, secret)
+        await self.session.commit()
+        valid = await verify_secret(client.secret_hash if client else None, secret)
         if client is None or not valid or not client.active:
             raise InvalidClient("unknown client or wrong secret")
         principal = Principal(
@@ -203,23 +203,35 @@ class AuthService:
         )
 
     async def authenticate(self, token: str) -> Principal:
-        """The principal a bearer token names, if the token and its session are still good."""
-        kid = token_kid(token)
-        if kid is not None and not self.ring.knows(kid):
-            # Another process may have rotated the keys since this one loaded them.
-            await self.ring.load(self.session, create_if_empty=False)
+        """The principal a bearer token names, if the token and its session are still good.
+
+        The key ring is current (`KeyRing.ensure_loaded` runs first on every request), so a
+        token of a revoked or expired key is refused here whichever process revoked it."""
         principal = read_access_token(
             self.ring, token, issuer=self.config.issuer, audience=self.config.audience
         )
-        if principal.session_id is not None:
-            session = await self.session.get(Session, uuid.UUID(principal.session_id))
+        if principal.subject.startswith(USER_PREFIX):
+            # A person's token is only as good as the sign-in it came from: no session, no entry.
+            session = await self._session_of(principal.session_id)
             if session is None or session.revoked_at is not None:
                 raise Unauthorized("the session was revoked")
-        if principal.subject.startswith(PARTNER_PREFIX):
+            if session.subject != principal.subject:
+                raise Unauthorized("the token is not valid")
+        elif principal.subject.startswith(PARTNER_PREFIX):
             client = await self.session.get(PartnerClient, principal.subject[len(PARTNER_PREFIX) :])
             if client is None or not client.active:
                 raise Unauthorized("the client was disabled")
+        else:
+            raise Unauthorized("the token names nobody this service signs in")
         return principal
+
+    async def _session_of(self, session_id: str | None) -> Session | None:
+        try:
+            sid = uuid.UUID(session_id or "")
+        except ValueError:
+            return None
+        found: Session | None = await self.session.get(Session, sid)
+        return found
 
     async def _revoke_sessions(self, ids: list[uuid.UUID], reason: str) -> None:
         if ids:

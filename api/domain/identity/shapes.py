@@ -96,4 +96,8 @@ class KeyPublic(SQLModel):
     kid: str
     algorithm: str
     created_at: datetime
-    retired_at: datetime | None
+    retired_at: datetime | None = Field(description="When it stopped signing")
+    verifies_until: datetime | None = Field(
+        description="A retired key verifies tokens until then (its last token's expiry)"
+    )
+    revoked_at: datetime | None = Field(description="Revoked: verifies nothing from then on")

@@ -36,14 +36,6 @@ def issue_access_token(
     return ring.sign(claims)
 
 
-def token_kid(token: str) -> str | None:
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-    except jwt.InvalidTokenError:
-        return None
-    return kid if isinstance(kid, str) and len(kid) <= 64 else None
-
-
 def read_access_token(ring: KeyRing, token: str, *, issuer: str, audience: str) -> Principal:
     """The principal a token names, or Unauthorized for any defect whatsoever."""
     try:
