@@ -5,6 +5,7 @@ every read and write; records outside them do not exist for the caller (404, nev
 Personal fields the role does not need are masked the same way for REST and GraphQL.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -100,6 +101,20 @@ PARTNER_VISIBLE: dict[str, frozenset[str]] = {
 }
 
 
+# The permission that reads each record type the change log carries. Sync, the change feed and
+# digests leave out the types a caller may not read; a type missing here is read by nobody.
+READ_PERMISSION: dict[str, Permission] = {
+    "admin_unit": P.UNITS_READ,
+    "household": P.HOUSEHOLDS_READ,
+    "member": P.HOUSEHOLDS_READ,
+    "household_status": P.HOUSEHOLDS_READ,
+    "assessment": P.REVIEW_READ,
+    "review_campaign": P.REVIEW_READ,
+    "user_account": P.USERS_MANAGE,
+    "partner_client": P.PARTNERS_MANAGE,
+}
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
@@ -125,6 +140,16 @@ SYSTEM = Principal(subject="system", role=Role.SYSTEM)
 def require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
         raise Forbidden(f"the role {principal.role.value} may not do this ({permission.value})")
+
+
+def may_read(principal: Principal, entity_type: str) -> bool:
+    permission = READ_PERMISSION.get(entity_type)
+    return permission is not None and principal.can(permission)
+
+
+def readable(principal: Principal, entity_types: Iterable[str] = READ_PERMISSION) -> list[str]:
+    """Of `entity_types`, those this principal may read (for an `IN` filter)."""
+    return [t for t in entity_types if may_read(principal, t)]
 
 
 def in_scope(principal: Principal, unit_path: str) -> bool:

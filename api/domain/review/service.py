@@ -151,6 +151,20 @@ class ReviewService(CampaignOps, RecognitionOps):
         )
         return {r.id: assessment_public(r) for r in (await self.session.scalars(stmt)).all()}
 
+    async def assessments_of(self, household_ids: Sequence[uuid.UUID]) -> list[AssessmentPublic]:
+        """The live assessments of many households (a sync snapshot's page)."""
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(
+            select(Assessment).where(
+                col(Assessment.household_id).in_(set(household_ids)),
+                col(Assessment.deleted_at).is_(None),
+            ),
+            self.principal,
+            col(Assessment.unit_path),
+        )
+        rows = (await self.session.scalars(stmt.order_by(col(Assessment.created_at)))).all()
+        return [assessment_public(r) for r in rows]
+
     async def find_assessments(
         self,
         after: str | None,
