@@ -5,7 +5,7 @@ every read and write; records outside them do not exist for the caller (404, nev
 Personal fields the role does not need are masked the same way for REST and GraphQL.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, false, or_
 from api.domain.errors import Forbidden
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+K = TypeVar("K")
 
 
 class Role(StrEnum):
@@ -191,3 +192,16 @@ def hidden_fields(principal: Principal, entity: str) -> frozenset[str]:
     if principal.is_partner:
         return sensitive - PARTNER_VISIBLE.get(principal.agency or "", frozenset())
     return sensitive
+
+
+def withheld(principal: Principal, derived: Mapping[K, Iterable[str]]) -> frozenset[K]:
+    """Of values derived from record fields (texts, flags), each with the fields it is drawn
+    from ("member.ethnicity"), those that would tell the principal a field hidden from it."""
+    return frozenset(
+        key
+        for key, sources in derived.items()
+        if any(
+            name in hidden_fields(principal, entity)
+            for entity, _, name in (source.partition(".") for source in sources)
+        )
+    )
