@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         default=3, ge=1, le=10, description="Window for 'newly escaped' (Social Policy Bank: 3)"
     )
     graphql_ide: bool = True
+    # A reviewer's phone checks a few hundred IDs after a week offline; a search for whose ID
+    # is whose needs thousands.
+    personal_id_checks_per_hour: int = Field(
+        default=2000, ge=1, description="Duplicate personal-ID checks per user and hour"
+    )
 
     environment: str = Field(default="development", pattern="^(development|test|production)$")
     # Encrypts the token signing keys at rest. The development default is refused in production.

@@ -138,10 +138,16 @@ class Pusher:
                 "each with its own batch_id",
                 extra={"max_items": MAX_ITEMS, "items": len(req.items), "batches_needed": parts},
             )
+        return await self.s.members.checks.kept(lambda: self._push(req, fingerprint))
+
+    async def _push(self, req: PushRequest, fingerprint: str) -> PushResponse:
+        checks = self.s.members.checks
         if not req.dry_run:
             stored = await self.uow.claim(f"sync-push:{req.batch_id}", fingerprint)
             if stored is not None:
                 return PushResponse.model_validate(stored.body)
+        if any(i.entity == Entity.MEMBER and i.data.get("personal_id") for i in req.items):
+            await checks.load()  # outside the items' savepoints, which would release its lock
         self.uow.deferred = True
         self._earlier = await self._earlier_items([i.op_id for i in req.items])
         seen: dict[str, int] = {}
@@ -159,6 +165,10 @@ class Pusher:
         all_or_nothing = req.mode == Mode.ALL_OR_NOTHING and failed
         if req.dry_run or all_or_nothing:
             await self.uow.rollback()
+            # What was checked is kept even though nothing else is.
+            await checks.settle()
+            if req.dry_run:
+                await self.session.commit()
             if all_or_nothing:
                 results = [
                     r.model_copy(update={"outcome": Outcome.NOT_APPLIED, "version": None})
@@ -167,6 +177,7 @@ class Pusher:
                     for r in results
                 ]
         else:
+            await checks.settle()
             for item, result in kept:
                 self._keep(req, item, result, ItemState.DONE)
         committed = not req.dry_run and not all_or_nothing

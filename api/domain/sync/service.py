@@ -356,6 +356,9 @@ class SyncService:
         """Take mine (apply what the device sent), take theirs (keep the server's), or new
         values; for a rejected item, new values retry it and take theirs discards it."""
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
+        return await self.s.members.checks.kept(lambda: self._resolve(item_id, body))
+
+    async def _resolve(self, item_id: uuid.UUID, body: Resolve) -> SyncItemPublic:
         row = await self.session.get(SyncItem, item_id, with_for_update=True)
         own = row is not None and row.actor == self.principal.subject
         if row is None or not (
@@ -384,6 +387,7 @@ class SyncService:
             "version": version,
         }
         row.resolved_by, row.resolved_at = self.principal.subject, utcnow()
+        await self.s.members.checks.settle()
         await self.s.uow.commit()
         return self._shown(row)
 
