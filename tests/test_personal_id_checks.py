@@ -74,14 +74,20 @@ async def test_checks_past_the_hourly_allowance_are_refused_at_every_door(
 ) -> None:
     app, c = limited
     household = await make_household(services, "13384-01")
-    reviewer, _ = await token_headers(app, services, Role.REVIEWER, ["13384"])
+    reviewer, subject = await token_headers(app, services, Role.REVIEWER, ["13384"])
     colleague, _ = await token_headers(app, services, Role.REVIEWER, ["13384"])
+    officer, _ = await token_headers(app, services, Role.COMMUNE_OFFICER, ["13384"])
 
     # A dry run stores nothing, but its checks count: two of five are refused.
     items = [_member_item(household.id, _fresh_id()) for _ in range(ALLOWANCE + 2)]
     dry = await _push(c, reviewer, items, dry_run=True)
     assert [i["outcome"] for i in dry["items"]] == ["applied"] * ALLOWANCE + ["rejected"] * 2
     assert {i["problem"]["code"] for i in dry["items"][ALLOWANCE:]} == {LIMITED}
+    sessions = await c.get("/api/v1/sync/sessions", headers=officer, params={"actor": subject})
+    log: list[Json] = sessions.json()
+    assert [(e["kind"], e["counts"]) for e in log] == [
+        ("dry_run", {"applied": ALLOWANCE, "rejected": 2})
+    ]
 
     # The allowance is spent for every door now.
     rest = await c.post(
