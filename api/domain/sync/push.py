@@ -13,7 +13,13 @@ from sqlmodel import col
 from api.domain import access
 from api.domain.access import Permission
 from api.domain.changes.models import ChangeLogEntry
-from api.domain.errors import BatchTooLarge, DomainError, FieldProblem, ValidationFailed
+from api.domain.errors import (
+    BatchTooLarge,
+    Conflict,
+    DomainError,
+    FieldProblem,
+    ValidationFailed,
+)
 from api.domain.households.models import HouseholdCreate, HouseholdUpdate
 from api.domain.members.models import MemberCreate, MemberUpdate
 from api.domain.review.models import AssessmentCreate, AssessmentUpdate
@@ -64,6 +70,13 @@ ENTITY_TYPE = {
     Entity.MEMBER: "member",
     Entity.ASSESSMENT: "assessment",
 }
+
+
+ATTEMPTS = 3
+
+
+class _Raced(Exception):
+    """A concurrent batch of the same user committed an operation this one also carries."""
 
 
 class _Held(Exception):
@@ -138,7 +151,22 @@ class Pusher:
                 "each with its own batch_id",
                 extra={"max_items": MAX_ITEMS, "items": len(req.items), "batches_needed": parts},
             )
-        return await self.s.members.checks.kept(lambda: self._push(req, fingerprint))
+        return await self.s.members.checks.kept(lambda: self._attempts(req, fingerprint))
+
+    async def _attempts(self, req: PushRequest, fingerprint: str) -> PushResponse:
+        """Run the batch; if another batch committed one of its operations meanwhile (the
+        unique operation id fires only at the end), run it again from the start: the
+        operation is then a duplicate and the rest applies."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._push(req, fingerprint)
+            except _Raced as exc:
+                await self.uow.rollback()
+                if attempt == ATTEMPTS:
+                    raise Conflict("concurrent batches keep clashing; send it again") from exc
+                self.s.members.checks.forget()
+                self._paths = {}
+        raise AssertionError("unreachable")
 
     async def _push(self, req: PushRequest, fingerprint: str) -> PushResponse:
         checks = self.s.members.checks
@@ -195,6 +223,10 @@ class Pusher:
             for item, result in zip(req.items, results, strict=True):
                 if result.outcome in (Outcome.CONFLICT, Outcome.REJECTED):
                     self._keep(req, item, result, ItemState.OPEN)
+            try:
+                await self.session.flush()
+            except IntegrityError as exc:
+                raise _Raced from exc
             await self.uow.finish(StoredResult(200, response.model_dump(mode="json")))
         return response
 
