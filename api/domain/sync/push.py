@@ -18,6 +18,7 @@ from api.domain.errors import (
     Conflict,
     DomainError,
     FieldProblem,
+    NotFound,
     ValidationFailed,
 )
 from api.domain.households.models import HouseholdCreate, HouseholdUpdate
@@ -222,6 +223,8 @@ class Pusher:
                 await self.uow.claim(f"sync-push:{req.batch_id}", fingerprint)
             for item, result in zip(req.items, results, strict=True):
                 if result.outcome in (Outcome.CONFLICT, Outcome.REJECTED):
+                    if item.id not in self._paths:
+                        self._paths[item.id] = await self._area_of(item)
                     self._keep(req, item, result, ItemState.OPEN)
             try:
                 await self.session.flush()
@@ -250,6 +253,25 @@ class Pusher:
                 result=result.model_dump(mode="json"),
             )
         )
+
+    async def _area_of(self, item: PushItem) -> str:
+        """Where an item that did not apply is filed, so that the area's officers see it: the
+        village or household it names, if it is in the pusher's area, else the pusher's."""
+        path: str | None = None
+        if item.op == Op.CREATE and item.entity == Entity.HOUSEHOLD:
+            code = item.data.get("village_code")
+            if isinstance(code, str):
+                unit = (await self.s.units.by_codes([code])).get(code)
+                path = None if unit is None else unit.path
+        elif item.op == Op.CREATE:
+            try:
+                household = _household_id(item.data.get("household_id"))
+                path = (await self.s.households.load(household)).unit_path
+            except (ValidationFailed, NotFound):
+                path = None
+        if path is None or not access.in_scope(self.principal, path):
+            return self.principal.areas[0] if self.principal.areas else ""
+        return path
 
     async def _earlier_items(self, op_ids: list[str]) -> dict[str, SyncItem]:
         """Operations of this batch already received (one query per 500, not one per item)."""
