@@ -104,6 +104,7 @@ def make_services(session: AsyncSession, principal: Principal, settings: Setting
         settings.key_secret.get_secret_value(),
         settings.newly_escaped_years,
         personal_id_checks_per_hour=settings.personal_id_checks_per_hour,
+        report_small_cells_below=settings.report_small_cells_below,
     )
 
 

@@ -138,6 +138,15 @@ class Principal:
 SYSTEM = Principal(subject="system", role=Role.SYSTEM)
 
 
+# A commune's own staff see its village figures in full; other readers of reports get small
+# village counts suppressed (the system principal is the command line, not a reader).
+COMMUNE_STAFF = frozenset({Role.REVIEWER, Role.COMMUNE_OFFICER, Role.SYSTEM})
+
+
+def sees_small_cells(principal: Principal, commune_path: str) -> bool:
+    return principal.role in COMMUNE_STAFF and in_scope(principal, commune_path)
+
+
 def require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
         raise Forbidden(f"the role {principal.role.value} may not do this ({permission.value})")

@@ -27,6 +27,7 @@ class Services:
         newly_escaped_years: int = 3,
         *,
         personal_id_checks_per_hour: int = 2000,
+        report_small_cells_below: int = 5,
     ) -> None:
         self.session = session
         self.principal = principal
@@ -40,4 +41,6 @@ class Services:
         self.identity = IdentityAdmin(self.uow, key_secret)
         self.audit = AuditTrail(session, principal)
         self.review = ReviewService(self.households, newly_escaped_years=newly_escaped_years)
-        self.reports = ReviewReports(session, principal, self.units, self.review.catalog)
+        self.reports = ReviewReports(
+            session, principal, self.units, self.review.catalog, report_small_cells_below
+        )
