@@ -20,6 +20,17 @@ class Settings(BaseSettings):
         default=3, ge=1, le=10, description="Window for 'newly escaped' (Social Policy Bank: 3)"
     )
     graphql_ide: bool = True
+    report_small_cells_below: int = Field(
+        default=5,
+        ge=1,
+        description="Village counts from 1 to this minus 1 are suppressed in review reports for "
+        "readers other than the commune's staff (1: none)",
+    )
+    # A reviewer's phone checks a few hundred IDs after a week offline; a search for whose ID
+    # is whose needs thousands.
+    personal_id_checks_per_hour: int = Field(
+        default=2000, ge=1, description="Duplicate personal-ID checks per user and hour"
+    )
 
     environment: str = Field(default="development", pattern="^(development|test|production)$")
     # Encrypts the token signing keys at rest. The development default is refused in production.

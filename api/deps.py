@@ -103,6 +103,8 @@ def make_services(session: AsyncSession, principal: Principal, settings: Setting
         timedelta(hours=settings.idempotency_ttl_hours),
         settings.key_secret.get_secret_value(),
         settings.newly_escaped_years,
+        personal_id_checks_per_hour=settings.personal_id_checks_per_hour,
+        report_small_cells_below=settings.report_small_cells_below,
     )
 
 

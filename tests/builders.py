@@ -15,7 +15,6 @@ import api.domain.tables  # noqa: F401
 from api.domain.access import Principal, Role
 from api.domain.base import utcnow
 from api.domain.households.models import HouseholdCreate, HouseholdPublic
-from api.domain.identity.keys import KeyRing
 from api.domain.identity.models import Session
 from api.domain.identity.service import area_paths
 from api.domain.identity.tokens import issue_access_token
@@ -226,24 +225,31 @@ async def token_headers(
 ) -> tuple[dict[str, str], str]:
     """A bearer token for a fresh user of `role` in the communes `codes` (minted with the app's
     key ring: the app must be running), and the user's subject."""
-    ring: KeyRing = app.state.keyring
-    await ring.ensure_loaded(services.session)
+    return await token_for(app, services, role, await area_paths(services.session, codes))
+
+
+async def whole_country(app: FastAPI, services: Services, role: Role) -> dict[str, str]:
+    """A token of `role` for the whole country (the area "")."""
+    return (await token_for(app, services, role, ("",)))[0]
+
+
+async def token_for(
+    app: FastAPI, services: Services, role: Role, areas: tuple[str, ...]
+) -> tuple[dict[str, str], str]:
+    """A bearer token for a fresh, signed-in user of `role` in the area paths `areas`."""
+    await app.state.keyring.ensure_loaded(services.session)
     subject = f"user:{uuid.uuid4()}"
     principal = Principal(
-        subject=subject,
-        role=role,
-        areas=await area_paths(services.session, codes),
-        session_id=await signed_in(services, subject),
+        subject=subject, role=role, areas=areas, session_id=await signed_in(services, subject)
     )
-    settings = app.state.settings
     token = issue_access_token(
-        ring,
+        app.state.keyring,
         principal,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
+        issuer=app.state.settings.token_issuer,
+        audience=app.state.settings.token_audience,
         lifetime=timedelta(minutes=5),
     )
-    return {"Authorization": f"Bearer {token}"}, principal.subject
+    return {"Authorization": f"Bearer {token}"}, subject
 
 
 def ok(response: httpx.Response, status: int = 200) -> Json:

@@ -65,6 +65,8 @@ operation                       reviewer commune district province partner super
 list units                      ok       ok      ok       ok       ok      ok         ok    401
 get household in area           ok       ok      ok       ok       ok      ok         ok    401
 get household outside area      404      404     ok       ok       ok      ok         ok    401
+get household status in area    ok       ok      ok       ok       ok      ok         ok    401
+get household status outside    404      404     ok       ok       ok      ok         ok    401
 list households                 ok       ok      ok       ok       ok      ok         ok    401
 create household in area        ok       ok      403      403      403     403        ok    401
 create household outside area   422      422     403      403      403     403        ok    401
@@ -168,6 +170,13 @@ def _household_is(village: str) -> Check:
     async def check(case: Case, body: Any) -> None:
         assert body["id"] == case.target
         assert body["unit_path"] == f"37/{village[:5]}/{village}"
+
+    return check
+
+
+def _status_of(record: str) -> Check:
+    async def check(case: Case, body: Any) -> None:
+        assert (body["household_id"], body["status"]) == (getattr(case.world, record), None)
 
     return check
 
@@ -548,6 +557,7 @@ async def _sync_log_listed(case: Case, body: Any) -> None:
 
 
 HOUSEHOLD = "query($id: UUID!) { household(id: $id) { id unitPath } }"
+STATUS = "query($h: UUID!) { householdStatus(householdId: $h) { householdId status } }"
 MEMBER = "query($id: UUID!) { member(id: $id) { id householdId } }"
 new_in, new_out = _new_household("13384-01"), _new_household("13393-01")
 
@@ -568,6 +578,16 @@ OPERATIONS: dict[str, Operation] = {
         _query(HOUSEHOLD, id="target"),
         _household_is("13393-01"),
         target=_world_record("household_out"),
+    ),
+    "get household status in area": Operation(
+        _get("/api/v1/households/{w.household_in}/status"),
+        _query(STATUS, h="household_in"),
+        _status_of("household_in"),
+    ),
+    "get household status outside": Operation(
+        _get("/api/v1/households/{w.household_out}/status"),
+        _query(STATUS, h="household_out"),
+        _status_of("household_out"),
     ),
     "list households": Operation(
         _get("/api/v1/households?limit=200&q={w.name}"),
@@ -907,6 +927,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 32 operations x 8 callers; 19 of them through GraphQL as well: 408 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (32, 19, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 408
+    # 34 operations x 8 callers; 21 of them through GraphQL as well: 440 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (34, 21, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 440

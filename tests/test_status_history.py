@@ -96,6 +96,7 @@ async def test_recognition_sets_the_status_and_opens_a_history_period(
             "flags": ["meritorious"],
             "causes": ["illness", "no_capital"],
             "deprived": ["dependants", "nutrition", "housing_area"],
+            "redacted": [],
         }
     ]
     # Certifying changes neither the status nor the history.

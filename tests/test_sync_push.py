@@ -6,8 +6,11 @@ import uuid
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
-from tests.builders import ok, refusal
+from api.domain.access import Role
+from api.domain.services import Services
+from tests.builders import make_household, ok, refusal, token_headers
 
 Json = dict[str, Any]
 VILLAGE = "13384-01"
@@ -283,3 +286,35 @@ async def test_refused_sync_requests_are_in_the_sync_log(client: httpx.AsyncClie
     ]
     assert all(e["app_version"] == "0.9.1" for e in log)
     assert log[1]["cursor_in"] == "garbage"
+
+
+async def test_rejected_creates_are_filed_under_their_area_for_its_officers(
+    anonymous_app: FastAPI, anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    c = anonymous_client
+    reviewer, _ = await token_headers(anonymous_app, services, Role.REVIEWER, ["13384"])
+    officer, _ = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, ["13384"])
+    neighbour, _ = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, ["13393"])
+    home = await make_household(services, "13384-01")
+    items = [
+        household(uuid.uuid4(), village_code="13384-02", floor_area_m2=-4),
+        member(uuid.uuid4(), home.id, date_of_birth="not a date"),
+        member(uuid.uuid4(), uuid.uuid4()),  # a household the server does not know
+        household(uuid.uuid4(), village_code="13393-01"),  # outside the pusher's area
+    ]
+    body = {"batch_id": f"b-{uuid.uuid4()}", "items": items}
+    pushed = ok(await c.post("/api/v1/sync/push", json=body, headers=reviewer))
+    assert [i["outcome"] for i in pushed["items"]] == ["rejected"] * 4
+
+    async def queue(headers: dict[str, str]) -> dict[str, str]:
+        params = {"outcome": "rejected"}
+        found = listing(await c.get("/api/v1/sync/items", params=params, headers=headers))
+        return {i["op_id"]: i["unit_path"] for i in found if i["batch_id"] == body["batch_id"]}
+
+    assert await queue(officer) == {
+        items[0]["op_id"]: "37/13384/13384-02",
+        items[1]["op_id"]: "37/13384/13384-01",
+        items[2]["op_id"]: "37/13384",
+        items[3]["op_id"]: "37/13384",
+    }
+    assert await queue(neighbour) == {}

@@ -5,6 +5,7 @@ every read and write; records outside them do not exist for the caller (404, nev
 Personal fields the role does not need are masked the same way for REST and GraphQL.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, false, or_
 from api.domain.errors import Forbidden
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+K = TypeVar("K")
 
 
 class Role(StrEnum):
@@ -100,6 +102,21 @@ PARTNER_VISIBLE: dict[str, frozenset[str]] = {
 }
 
 
+# The permission that reads each record type the change log carries. Sync, the change feed and
+# digests leave out the types a caller may not read; a type missing here is read by nobody.
+READ_PERMISSION: dict[str, Permission] = {
+    "admin_unit": P.UNITS_READ,
+    "household": P.HOUSEHOLDS_READ,
+    "member": P.HOUSEHOLDS_READ,
+    "household_status": P.HOUSEHOLDS_READ,
+    "assessment": P.REVIEW_READ,
+    "review_campaign": P.REVIEW_READ,
+    "user_account": P.USERS_MANAGE,
+    "partner_client": P.PARTNERS_MANAGE,
+    "signing_key": P.KEYS_MANAGE,
+}
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
@@ -122,9 +139,28 @@ class Principal:
 SYSTEM = Principal(subject="system", role=Role.SYSTEM)
 
 
+# A commune's own staff see its village figures in full; other readers of reports get small
+# village counts suppressed (the system principal is the command line, not a reader).
+COMMUNE_STAFF = frozenset({Role.REVIEWER, Role.COMMUNE_OFFICER, Role.SYSTEM})
+
+
+def sees_small_cells(principal: Principal, commune_path: str) -> bool:
+    return principal.role in COMMUNE_STAFF and in_scope(principal, commune_path)
+
+
 def require(principal: Principal, permission: Permission) -> None:
     if not principal.can(permission):
         raise Forbidden(f"the role {principal.role.value} may not do this ({permission.value})")
+
+
+def may_read(principal: Principal, entity_type: str) -> bool:
+    permission = READ_PERMISSION.get(entity_type)
+    return permission is not None and principal.can(permission)
+
+
+def readable(principal: Principal, entity_types: Iterable[str] = READ_PERMISSION) -> list[str]:
+    """Of `entity_types`, those this principal may read (for an `IN` filter)."""
+    return [t for t in entity_types if may_read(principal, t)]
 
 
 def in_scope(principal: Principal, unit_path: str) -> bool:
@@ -166,3 +202,16 @@ def hidden_fields(principal: Principal, entity: str) -> frozenset[str]:
     if principal.is_partner:
         return sensitive - PARTNER_VISIBLE.get(principal.agency or "", frozenset())
     return sensitive
+
+
+def withheld(principal: Principal, derived: Mapping[K, Iterable[str]]) -> frozenset[K]:
+    """Of values derived from record fields (texts, flags), each with the fields it is drawn
+    from ("member.ethnicity"), those that would tell the principal a field hidden from it."""
+    return frozenset(
+        key
+        for key, sources in derived.items()
+        if any(
+            name in hidden_fields(principal, entity)
+            for entity, _, name in (source.partition(".") for source in sources)
+        )
+    )

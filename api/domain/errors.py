@@ -55,6 +55,11 @@ class Locked(DomainError):
         self.retry_after = retry_after
 
 
+class PersonalIdCheckLimit(Locked):
+    code = "personal_id_check_limit"
+    title = "Too many personal ID checks this hour; try again later"
+
+
 class PurposeRequired(DomainError):
     code = "purpose_required"
     title = "Partners must state the purpose of reading personal data"

@@ -108,9 +108,8 @@ async def push(
     twice. `mode=all_or_nothing` writes nothing unless every item applies; `dry_run` only
     validates."""
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    if body.dry_run:
-        return _json(await Pusher(svc, x_device_id).push(body, fingerprint))
-    async with _Logged(svc, request, "push", x_device_id, x_app_version) as log:
+    kind = "dry_run" if body.dry_run else "push"
+    async with _Logged(svc, request, kind, x_device_id, x_app_version) as log:
         result = await Pusher(svc, x_device_id).push(body, fingerprint)
         return log.answered(_json(result), result.counts)
 

@@ -30,7 +30,10 @@ class ChangeFeed:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_SEQ:
                 raise InvalidCursor("cursor is not one this service issued")
             after_seq = value
-        stmt = select(ChangeLogEntry).where(col(ChangeLogEntry.seq) > after_seq)
+        stmt = select(ChangeLogEntry).where(
+            col(ChangeLogEntry.seq) > after_seq,
+            col(ChangeLogEntry.entity_type).in_(access.readable(self.principal)),
+        )
         stmt = access.scoped(stmt, self.principal, col(ChangeLogEntry.unit_path))
         stmt = stmt.order_by(col(ChangeLogEntry.seq)).limit(limit + 1)
         rows = list((await self.session.scalars(stmt)).all())

@@ -18,6 +18,7 @@ from api.domain.errors import (
 )
 from api.domain.households.models import Household, HouseholdPublic
 from api.domain.households.service import HouseholdService, check_version
+from api.domain.members.checks import PersonalIdChecks
 from api.domain.members.models import (
     HeadChange,
     LeaveReason,
@@ -52,9 +53,12 @@ class MemberService(RecordService[Member, MemberPublic]):
     entity = ENTITY
     model = Member
 
-    def __init__(self, uow: UnitOfWork, households: HouseholdService) -> None:
+    def __init__(
+        self, uow: UnitOfWork, households: HouseholdService, checks: PersonalIdChecks
+    ) -> None:
         super().__init__(uow)
         self.households = households
+        self.checks = checks
 
     def to_public(self, row: Member) -> MemberPublic:
         return to_public(row)
@@ -102,8 +106,10 @@ class MemberService(RecordService[Member, MemberPublic]):
         self, household_id: uuid.UUID, data: MemberCreate, key: RequestKey | None = None
     ) -> MemberPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
-        return await self.uow.run_keyed(
-            key, MemberPublic, 201, lambda: self._create(household_id, data)
+        return await self.checks.kept(
+            lambda: self.uow.run_keyed(
+                key, MemberPublic, 201, lambda: self._create(household_id, data)
+            )
         )
 
     async def _create(self, household_id: uuid.UUID, data: MemberCreate) -> MemberPublic:
@@ -141,6 +147,7 @@ class MemberService(RecordService[Member, MemberPublic]):
         if row.relation_to_head == Relation.HEAD:
             self._event(household.id, row.id, MembershipEventKind.BECAME_HEAD, joined)
             await self.households.set_head(household, row.id)
+        await self.checks.settle()
         await self.uow.flush()
         return self.public(row)
 
@@ -148,6 +155,11 @@ class MemberService(RecordService[Member, MemberPublic]):
         self, member_id: uuid.UUID, data: MemberUpdate, if_match: int | None = None
     ) -> MemberPublic:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
+        return await self.checks.kept(lambda: self._update(member_id, data, if_match))
+
+    async def _update(
+        self, member_id: uuid.UUID, data: MemberUpdate, if_match: int | None
+    ) -> MemberPublic:
         row = await self.load(member_id, for_update=True)
         check_version(
             data.version if data.version is not None else if_match, row.version, "the member"
@@ -176,6 +188,7 @@ class MemberService(RecordService[Member, MemberPublic]):
         if not changed:
             return self.public(row)
         _bump(row)
+        await self.checks.settle()
         await self.uow.flush()
         self.uow.record(ENTITY, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
         await self.uow.commit()
@@ -327,8 +340,11 @@ class MemberService(RecordService[Member, MemberPublic]):
         )
 
     async def _check_personal_id(self, personal_id: str | None, own_id: uuid.UUID | None) -> None:
+        """Refuse an ID another active person holds. Within the caller's area the holder is
+        named so it can be resolved; outside it the answer says only that the ID is taken."""
         if personal_id is None:
             return
+        await self.checks.spend()
         stmt = select(col(Member.id), col(Member.household_id), col(Member.unit_path)).where(
             col(Member.personal_id) == personal_id,
             col(Member.deleted_at).is_(None),
@@ -337,19 +353,22 @@ class MemberService(RecordService[Member, MemberPublic]):
         if own_id is not None:
             stmt = stmt.where(col(Member.id) != own_id)
         found = (await self.session.execute(stmt)).first()
-        if found is not None:
-            member_id, household_id, path = found
-            if not access.in_scope(self.principal, path):
-                raise DuplicatePersonalId(
-                    f"personal ID {personal_id} belongs to an active person outside your area"
-                )
+        if found is None:
+            return
+        member_id, household_id, path = found
+        if not access.in_scope(self.principal, path):
+            self.checks.found_outside(member_id, path)
             raise DuplicatePersonalId(
-                f"personal ID {personal_id} belongs to active member {member_id}",
-                extra={
-                    "existing_member_id": str(member_id),
-                    "existing_household_id": str(household_id),
-                },
+                "this personal ID is already recorded for another active person; check it, "
+                "or ask the commune officer to resolve the duplicate"
             )
+        raise DuplicatePersonalId(
+            f"personal ID {personal_id} belongs to active member {member_id}",
+            extra={
+                "existing_member_id": str(member_id),
+                "existing_household_id": str(household_id),
+            },
+        )
 
 
 def _facts(row: Member) -> dict[str, object]:

@@ -111,6 +111,16 @@ class WorkerLike(Protocol):
     def labour_capacity(self) -> bool | None: ...
 
 
+# The record fields each flag is drawn from: a flag falls under their masking.
+FLAG_SOURCES: dict[Flag, frozenset[str]] = {
+    Flag.NO_LABOUR_CAPACITY: frozenset({"member.labour_capacity"}),
+    Flag.ETHNIC_MINORITY: frozenset({"member.ethnicity"}),
+    Flag.FEMALE_HEAD: frozenset({"member.sex"}),
+    Flag.MERITORIOUS: frozenset({"assessment.answers"}),
+    Flag.SOCIAL_PROTECTION: frozenset({"assessment.answers"}),
+}
+
+
 def flags(head: HeadLike | None, people: Sequence[WorkerLike], answers: Answers) -> list[Flag]:
     found = []
     if people and not any(p.labour_capacity for p in people):

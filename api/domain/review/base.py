@@ -8,11 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from api.domain import access
+from api.domain.access import Principal
 from api.domain.base import utcnow
 from api.domain.errors import FieldProblem, NotFound, ValidationFailed
 from api.domain.households.models import Household
 from api.domain.households.service import HouseholdService
 from api.domain.members.models import Member, MembershipStatus
+from api.domain.review.derive import reads
 from api.domain.review.models import Assessment, AssessmentPublic, Campaign, CampaignPublic
 from api.domain.review.places import Place
 from api.domain.review.standards import Catalog, catalog
@@ -28,6 +31,32 @@ def campaign_public(row: Campaign) -> CampaignPublic:
 
 def assessment_public(row: Assessment) -> AssessmentPublic:
     return AssessmentPublic.model_validate(row, from_attributes=True)
+
+
+def assessment_view(row: Assessment, principal: Principal, standards: Catalog) -> AssessmentPublic:
+    """The assessment as the reader may see it: derivations that would tell a personal field
+    hidden from the reader are withheld, and named in `redacted`."""
+    public = assessment_public(row)
+    standard = standards.get(row.standard_code)
+    hidden = access.withheld(
+        principal,
+        {
+            r.code: reads(indicator)
+            for r in public.indicators
+            if (indicator := standard.indicator(r.code)) is not None
+        },
+    )
+    if not hidden:
+        return public
+    return public.model_copy(
+        update={
+            "indicators": [
+                r.model_copy(update={"derivation": None}) if r.code in hidden else r
+                for r in public.indicators
+            ],
+            "redacted": sorted(f"indicators.{code}.derivation" for code in hidden),
+        }
+    )
 
 
 class ReviewBase:
@@ -65,6 +94,9 @@ class ReviewBase:
                 )
             )
         ).all()
+
+    def _shown(self, row: Assessment) -> AssessmentPublic:
+        return assessment_view(row, self.principal, self.catalog)
 
     def _bump(self, row: Assessment) -> None:
         row.version += 1

@@ -249,27 +249,55 @@ def _answered(f: _Facts, r: dict[str, Any]) -> Derived:
     return Derived(None, f"answered by the reviewer: {r.get('ask', 'observed')}")
 
 
-RULES: dict[str, Callable[[_Facts, dict[str, Any]], Derived]] = {
-    "member_employment": _employment,
-    "dependants_ratio": _dependants,
-    "member_without_insurance": _insurance,
-    "adult_education": _adult_education,
-    "child_schooling": _child_schooling,
-    "housing_quality": _housing_quality,
-    "floor_area_per_person": _floor_area,
-    "water_source": lambda f, r: _in_list(f.home.water_source, r["clean"], "water source"),
-    "latrine": lambda f, r: _in_list(f.home.latrine_type, r["hygienic"], "latrine"),
-    "telecom_use": _telecom,
-    "information_assets": _assets,
-    "answered": _answered,
+@dataclass(frozen=True)
+class Rule:
+    derive: Callable[[_Facts, dict[str, Any]], Derived]
+    # The record fields ("member.health_insurance") the rule reads: its derivation text falls
+    # under their masking, since it can tell them (the ages of those without insurance).
+    reads: frozenset[str]
+
+
+def _reads(*fields: str) -> frozenset[str]:
+    return frozenset(fields)
+
+
+AGES = "member.date_of_birth"
+RULES: dict[str, Rule] = {
+    "member_employment": Rule(_employment, _reads(AGES, "member.employment")),
+    "dependants_ratio": Rule(_dependants, _reads(AGES, "member.labour_capacity")),
+    "member_without_insurance": Rule(_insurance, _reads(AGES, "member.health_insurance")),
+    "adult_education": Rule(
+        _adult_education, _reads(AGES, "member.attending_school", "member.education_level")
+    ),
+    "child_schooling": Rule(_child_schooling, _reads(AGES, "member.attending_school")),
+    "housing_quality": Rule(
+        _housing_quality,
+        _reads("household.wall_material", "household.column_material", "household.roof_material"),
+    ),
+    "floor_area_per_person": Rule(_floor_area, _reads("household.floor_area_m2")),
+    "water_source": Rule(
+        lambda f, r: _in_list(f.home.water_source, r["clean"], "water source"),
+        _reads("household.water_source"),
+    ),
+    "latrine": Rule(
+        lambda f, r: _in_list(f.home.latrine_type, r["hygienic"], "latrine"),
+        _reads("household.latrine_type"),
+    ),
+    "telecom_use": Rule(_telecom, _reads("household.uses_telecom")),
+    "information_assets": Rule(_assets, _reads("household.information_assets")),
+    "answered": Rule(_answered, _reads()),
 }
+
+
+def reads(indicator: Indicator) -> frozenset[str]:
+    return RULES[str(indicator.rule["kind"])].reads
 
 
 def derive(
     indicator: Indicator, home: DwellingLike, people: Sequence[PersonLike], day: date
 ) -> Derived:
     rule = RULES[str(indicator.rule["kind"])]
-    return rule(_Facts(home, people, day), indicator.rule)
+    return rule.derive(_Facts(home, people, day), indicator.rule)
 
 
 def derive_all(

@@ -144,12 +144,35 @@ BUILDERS: dict[Table, Callable[[ReviewReport], Sheet]] = {
 }
 
 
+# The cells of each table, by the paths `ReviewReport.suppressed` names them with.
+PATHS = {
+    Table.UNITS: ("rows.", "totals."),
+    Table.MOVEMENTS: ("movements.",),
+    Table.DEPRIVATIONS: ("deprivations.",),
+    Table.FLAGS: ("flags.",),
+    Table.CAUSES: ("causes.",),
+}
+HIDDEN = "Ô bị ẩn"
+
+
+def _hidden_note(report: ReviewReport) -> str:
+    return (
+        f"Ô để trống: số từ 1 đến {(report.small_cells_below or 1) - 1} của thôn và ô bổ sung "
+        "để không suy ra được (small counts suppressed, with complementary cells)"
+    )
+
+
 def to_csv(report: ReviewReport, table: Table = Table.UNITS) -> bytes:
     sheet = BUILDERS[table](report)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(sheet.headers)
     writer.writerows(sheet.rows)
+    hidden = [p for p in report.suppressed if p.startswith(PATHS[table])]
+    if hidden:
+        writer.writerow([])
+        writer.writerow([_hidden_note(report)])
+        writer.writerows([HIDDEN, p] for p in hidden)
     # A byte-order mark makes Excel read the Vietnamese text as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -173,6 +196,13 @@ def to_xlsx(report: ReviewReport) -> bytes:
         for row in sheet.rows:
             ws.append(row)
         ws.freeze_panes = "A3"
+    if report.small_cells_below is not None:
+        ws = book.create_sheet(HIDDEN)
+        ws.append([_hidden_note(report)])
+        ws.append([HIDDEN])
+        ws["A2"].font = Font(bold=True)
+        for path in report.suppressed:
+            ws.append([path])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

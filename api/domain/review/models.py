@@ -168,7 +168,9 @@ class IndicatorResult(SQLModel):
     code: str
     dimension: str
     derived: bool | None
-    derivation: str
+    derivation: str | None = Field(
+        description="How the facts gave `derived`; null when it would tell a field hidden from you"
+    )
     answered: bool | None
     reason: str | None
     deprived: bool | None
@@ -290,6 +292,10 @@ class AssessmentPublic(SQLModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    redacted: list[str] = Field(
+        default_factory=list,
+        description="Derivations withheld because they would tell personal fields hidden from you",
+    )
 
 
 class StatusRecord(SQLModel, table=True):
@@ -332,6 +338,11 @@ class StatusPublic(SQLModel):
     flags: list[Flag]
     causes: list[Cause]
     deprived: list[str]
+    redacted: list[str] = Field(
+        default_factory=list,
+        description="Flags withheld (`flags.<flag>`) because they would tell personal fields "
+        "hidden from you; listed whether or not the household has them",
+    )
 
 
 class StatusAsOf(SQLModel):

@@ -3,6 +3,7 @@
 import uuid
 from datetime import date
 
+from api.domain.audit.service import log_partner_reads
 from api.domain.base import new_id
 from api.domain.changes.models import Operation
 from api.domain.errors import FieldProblem, ValidationFailed
@@ -84,10 +85,22 @@ class RecognitionOps(ReviewBase):
     # Status --------------------------------------------------------------------------------
 
     async def status_history(self, household_id: uuid.UUID) -> list[StatusPublic]:
-        await self.households.load(household_id)
-        return [book.to_public(r) for r in await book.history(self.session, household_id)]
+        await self._status_read(household_id)
+        rows = await book.history(self.session, household_id)
+        return [book.to_public(r, self.principal) for r in rows]
 
     async def status_as_of(self, household_id: uuid.UUID, day: date | None = None) -> StatusAsOf:
-        await self.households.load(household_id)
+        await self._status_read(household_id)
         rows = await book.history(self.session, household_id)
-        return book.as_of(household_id, rows, day or date.today(), self.newly_escaped_years)
+        return book.as_of(
+            household_id, rows, day or date.today(), self.newly_escaped_years, self.principal
+        )
+
+    async def _status_read(self, household_id: uuid.UUID) -> None:
+        """A status is read like the household: in the area, and by a partner with a
+        purpose, logged."""
+        self.households.reading()
+        household = await self.households.load(household_id)
+        await log_partner_reads(
+            self.session, self.principal, STATUS, [(str(household.id), household.unit_path)]
+        )

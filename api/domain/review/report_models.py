@@ -34,49 +34,51 @@ class RateDefinition(SQLModel):
 
 
 class UnitRow(SQLModel):
+    """Counts are null where suppressed (see `ReviewReport.suppressed`)."""
+
     code: str
     name: str
-    households: int
-    persons: int
-    poor_households: int
-    poor_persons: int
-    poor_rate: float = Field(description="Percent, by the report's rate definition")
-    near_poor_households: int
-    near_poor_persons: int
-    near_poor_rate: float
+    households: int | None
+    persons: int | None
+    poor_households: int | None
+    poor_persons: int | None
+    poor_rate: float | None = Field(description="Percent, by the report's rate definition")
+    near_poor_households: int | None
+    near_poor_persons: int | None
+    near_poor_rate: float | None
 
 
 class MovementRow(SQLModel):
     """One list's movements over the period: end = start − decreases + increases."""
 
     list: PovertyStatus
-    start: int
-    new: int = Field(description="Newly listed (new poor / new near-poor)")
-    re_entered: int = Field(description="Re-poor: listed before, out, now back")
-    from_other_list: int = Field(description="Near-poor → poor, or poor → near-poor")
-    escaped: int
-    to_other_list: int
-    other_decrease: int = Field(description="Left the registry (moved, died, merged)")
-    end: int
-    expected_end: int = Field(description="start − decreases + increases")
-    balanced: bool
+    start: int | None
+    new: int | None = Field(description="Newly listed (new poor / new near-poor)")
+    re_entered: int | None = Field(description="Re-poor: listed before, out, now back")
+    from_other_list: int | None = Field(description="Near-poor → poor, or poor → near-poor")
+    escaped: int | None
+    to_other_list: int | None
+    other_decrease: int | None = Field(description="Left the registry (moved, died, merged)")
+    end: int | None
+    expected_end: int | None = Field(description="start − decreases + increases")
+    balanced: bool | None
 
 
 class DeprivationRow(SQLModel):
     indicator: str
     name_vi: str
     dimension: str
-    poor_households: int
-    poor_share: float = Field(description="Percent of poor households deprived")
-    near_poor_households: int
-    near_poor_share: float
+    poor_households: int | None
+    poor_share: float | None = Field(description="Percent of poor households deprived")
+    near_poor_households: int | None
+    near_poor_share: float | None
 
 
 class CountRow(SQLModel):
     key: str
     label_vi: str
-    poor_households: int
-    near_poor_households: int
+    poor_households: int | None
+    near_poor_households: int | None
 
 
 class ReviewReport(SQLModel):
@@ -93,6 +95,16 @@ class ReviewReport(SQLModel):
     flags: list[CountRow]
     causes: list[CountRow]
     notes: list[str]
+    small_cells_below: int | None = Field(
+        default=None,
+        description="Village figures from 1 to this minus 1 are suppressed, with complementary "
+        "cells, for readers other than the commune's own staff; null: figures in full",
+    )
+    suppressed: list[str] = Field(
+        default_factory=list,
+        description="The figures shown as null, as paths (rows.<code>.poor_households, "
+        "totals.persons, movements.poor.new, flags.<key>.poor_households, ...)",
+    )
 
 
 class Assumption(StrEnum):

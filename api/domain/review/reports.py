@@ -22,6 +22,7 @@ from api.domain.review.classify import Survey, classify
 from api.domain.review.derive import derive
 from api.domain.review.models import Assessment, Cause, Flag, Movement, State, StatusRecord
 from api.domain.review.places import place_of
+from api.domain.review.report_cells import blanked, linked, unit_cells, unit_figures
 from api.domain.review.report_models import (
     RATE_DEFINITIONS,
     Assumption,
@@ -39,7 +40,8 @@ from api.domain.review.report_models import (
 )
 from api.domain.review.standards import Area, Catalog
 from api.domain.review.status import covering
-from api.domain.units.models import AdminUnit, UnitLevel
+from api.domain.review.suppression import TOTAL, Cell, protect
+from api.domain.units.models import AdminUnit, AdminUnitParent, UnitLevel
 from api.domain.units.service import UnitService
 
 POOR, NEAR = PovertyStatus.POOR, PovertyStatus.NEAR_POOR
@@ -86,12 +88,18 @@ def _pct(part: int, whole: int) -> float:
 
 class ReviewReports:
     def __init__(
-        self, session: AsyncSession, principal: Principal, units: UnitService, standards: Catalog
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        units: UnitService,
+        standards: Catalog,
+        small_cells_below: int = 5,
     ) -> None:
         self.session = session
         self.principal = principal
         self.units = units
         self.catalog = standards
+        self.small_cells_below = small_cells_below
 
     async def _villages(self, code: str, day: date) -> dict[str, str]:
         """The villages under `code` at `day`, each mapped to the unit directly below `code`
@@ -145,7 +153,7 @@ class ReviewReports:
         for village, counts in per_village.items():
             rows[villages[village]] += counts
         total: Counter[str] = sum(rows.values(), Counter())
-        return ReviewReport(
+        report = ReviewReport(
             unit_code=code,
             unit_name=unit.name,
             period_from=start,
@@ -170,6 +178,46 @@ class ReviewReports:
                 "is not computed.",
             ],
         )
+        return await self._small_cells(report, unit, start, last)
+
+    async def _small_cells(
+        self, report: ReviewReport, unit: AdminUnit, start: date, end: date
+    ) -> ReviewReport:
+        """A commune's village rows, or a village's own figures, with small counts suppressed
+        for readers other than the commune's staff. A village is protected as a row of its
+        commune, so its own report and the commune's cannot be combined to undo it."""
+        if unit.level not in (UnitLevel.COMMUNE, UnitLevel.VILLAGE):
+            return report
+        commune = unit if unit.level == UnitLevel.COMMUNE else await self._commune_of(unit, end)
+        if commune is None or access.sees_small_cells(self.principal, commune.path):
+            return report
+        below = self.small_cells_below
+        if unit.level == UnitLevel.COMMUNE:
+            hidden = _by_row(protect({r.code: unit_cells(r) for r in report.rows}, below))
+            return blanked(report, below, hidden, hidden.get(TOTAL, set()))
+        villages = {*await self._village_codes(commune.code, end), unit.code}
+        cells = {v: await self._village_figures(v, start, end) for v in villages}
+        hidden = _by_row(protect(cells, below, linked()))
+        return blanked(report, below, {}, hidden.get(unit.code, set()))
+
+    async def _village_figures(self, village: str, start: date, end: date) -> dict[str, int]:
+        counts = (await self._unit_counts([village], end))[village]
+        return unit_figures(
+            _row(village, village, counts, RateBasis.HOUSEHOLDS),
+            await self._movements([village], start, end),
+            await self._profiles([village], end),
+        )
+
+    async def _commune_of(self, village: AdminUnit, day: date) -> AdminUnit | None:
+        p = AdminUnitParent
+        code = await self.session.scalar(
+            select(col(p.parent_code)).where(
+                col(p.child_code) == village.code,
+                col(p.valid_from) <= day,
+                or_(col(p.valid_to).is_(None), col(p.valid_to) >= day),
+            )
+        )
+        return None if code is None else await self.session.get(AdminUnit, code)
 
     def _households_on(self, villages: Sequence[str], day: date) -> ColumnElement[bool]:
         return and_(
@@ -499,6 +547,13 @@ class ReviewReports:
             ).all():
                 out[m.household_id].append(m)
         return out
+
+
+def _by_row(cells: set[Cell]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for row, name in cells:
+        out[row].add(name)
+    return out
 
 
 def _class_counts(counts: Counter[PovertyStatus | None]) -> list[ClassCount]:

@@ -23,7 +23,7 @@ from api.domain.households.service import check_version
 from api.domain.keyset import after_position, position
 from api.domain.pagination import Page
 from api.domain.review.assess import LISTED, evaluate
-from api.domain.review.base import ASSESSMENT, assessment_public, enum_value
+from api.domain.review.base import ASSESSMENT, enum_value
 from api.domain.review.campaigns import CampaignOps
 from api.domain.review.lifecycle import EDITABLE, STEPS, Action, TransitionRequest
 from api.domain.review.models import (
@@ -93,7 +93,7 @@ class ReviewService(CampaignOps, RecognitionOps):
         self.session.add(row)
         await self.uow.flush()
         self.uow.record(ASSESSMENT, row.id, Operation.CREATE, row.version, row.unit_path)
-        return assessment_public(row)
+        return self._shown(row)
 
     async def _evaluate(self, row: Assessment, household: Household, *, strict: bool) -> None:
         """Derive, merge and classify from the household's facts now. `strict`: the survey
@@ -138,7 +138,7 @@ class ReviewService(CampaignOps, RecognitionOps):
         return row
 
     async def assessment(self, assessment_id: uuid.UUID) -> AssessmentPublic:
-        return assessment_public(await self._load(assessment_id))
+        return self._shown(await self._load(assessment_id))
 
     async def assessments_by_id(
         self, ids: Sequence[uuid.UUID]
@@ -149,7 +149,21 @@ class ReviewService(CampaignOps, RecognitionOps):
             self.principal,
             col(Assessment.unit_path),
         )
-        return {r.id: assessment_public(r) for r in (await self.session.scalars(stmt)).all()}
+        return {r.id: self._shown(r) for r in (await self.session.scalars(stmt)).all()}
+
+    async def assessments_of(self, household_ids: Sequence[uuid.UUID]) -> list[AssessmentPublic]:
+        """The live assessments of many households (a sync snapshot's page)."""
+        access.require(self.principal, Permission.REVIEW_READ)
+        stmt = access.scoped(
+            select(Assessment).where(
+                col(Assessment.household_id).in_(set(household_ids)),
+                col(Assessment.deleted_at).is_(None),
+            ),
+            self.principal,
+            col(Assessment.unit_path),
+        )
+        rows = (await self.session.scalars(stmt.order_by(col(Assessment.created_at)))).all()
+        return [self._shown(r) for r in rows]
 
     async def find_assessments(
         self,
@@ -178,7 +192,7 @@ class ReviewService(CampaignOps, RecognitionOps):
         has_more = len(rows) > limit
         rows = rows[:limit]
         return Page[AssessmentPublic].of(
-            [assessment_public(r) for r in rows],
+            [self._shown(r) for r in rows],
             [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
             has_more,
         )
@@ -212,12 +226,12 @@ class ReviewService(CampaignOps, RecognitionOps):
         if row.status != before:
             changed["status"] = [enum_value(before), enum_value(row.status)]
         if not changed:
-            return assessment_public(row)
+            return self._shown(row)
         self._bump(row)
         await self.uow.flush()
         self.uow.record(ASSESSMENT, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
         await self.uow.commit()
-        return assessment_public(row)
+        return self._shown(row)
 
     async def delete_assessment(
         self, assessment_id: uuid.UUID, if_match: int | None = None
@@ -250,7 +264,7 @@ class ReviewService(CampaignOps, RecognitionOps):
         )
         await self._apply(row, req)
         await self.uow.commit()
-        return assessment_public(row)
+        return self._shown(row)
 
     async def transition_many(
         self, campaign_id: uuid.UUID, ids: Sequence[uuid.UUID], req: TransitionRequest
@@ -284,7 +298,7 @@ class ReviewService(CampaignOps, RecognitionOps):
                 raise
             done.append(row)
         await self.uow.commit()
-        return [assessment_public(r) for r in done]
+        return [self._shown(r) for r in done]
 
     async def _apply(self, row: Assessment, req: TransitionRequest) -> None:
         step = STEPS[req.action]

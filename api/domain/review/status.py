@@ -8,8 +8,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from api.domain import access
+from api.domain.access import Principal
 from api.domain.households.models import PovertyStatus
-from api.domain.review.assess import LISTED, movement
+from api.domain.review.assess import FLAG_SOURCES, LISTED, movement
 from api.domain.review.models import Movement, StatusAsOf, StatusPublic, StatusRecord
 
 ESCAPES = frozenset({Movement.ESCAPED_POOR, Movement.ESCAPED_NEAR_POOR})
@@ -22,8 +24,19 @@ def covering(day: date):  # type: ignore[no-untyped-def]
     )
 
 
-def to_public(row: StatusRecord) -> StatusPublic:
-    return StatusPublic.model_validate(row, from_attributes=True)
+def to_public(row: StatusRecord, principal: Principal) -> StatusPublic:
+    """The period as the reader may see it: flags drawn from fields hidden from the reader
+    are left out, and named in `redacted`."""
+    public = StatusPublic.model_validate(row, from_attributes=True)
+    hidden = access.withheld(principal, FLAG_SOURCES)
+    if not hidden:
+        return public
+    return public.model_copy(
+        update={
+            "flags": [f for f in public.flags if f not in hidden],
+            "redacted": sorted(f"flags.{f.value}" for f in hidden),
+        }
+    )
 
 
 async def history(session: AsyncSession, household_id: uuid.UUID) -> Sequence[StatusRecord]:
@@ -37,7 +50,11 @@ async def history(session: AsyncSession, household_id: uuid.UUID) -> Sequence[St
 
 
 def as_of(
-    household_id: uuid.UUID, rows: Sequence[StatusRecord], day: date, window_years: int
+    household_id: uuid.UUID,
+    rows: Sequence[StatusRecord],
+    day: date,
+    window_years: int,
+    principal: Principal,
 ) -> StatusAsOf:
     current = next(
         (
@@ -65,7 +82,7 @@ def as_of(
         since=None if current is None else current.effective_from,
         escaped_on=escaped_on,
         newly_escaped=newly,
-        record=None if current is None else to_public(current),
+        record=None if current is None else to_public(current, principal),
     )
 
 

@@ -13,7 +13,14 @@ from sqlmodel import col
 from api.domain import access
 from api.domain.access import Permission
 from api.domain.changes.models import ChangeLogEntry
-from api.domain.errors import BatchTooLarge, DomainError, FieldProblem, ValidationFailed
+from api.domain.errors import (
+    BatchTooLarge,
+    Conflict,
+    DomainError,
+    FieldProblem,
+    NotFound,
+    ValidationFailed,
+)
 from api.domain.households.models import HouseholdCreate, HouseholdUpdate
 from api.domain.members.models import MemberCreate, MemberUpdate
 from api.domain.review.models import AssessmentCreate, AssessmentUpdate
@@ -64,6 +71,13 @@ ENTITY_TYPE = {
     Entity.MEMBER: "member",
     Entity.ASSESSMENT: "assessment",
 }
+
+
+ATTEMPTS = 3
+
+
+class _Raced(Exception):
+    """A concurrent batch of the same user committed an operation this one also carries."""
 
 
 class _Held(Exception):
@@ -138,10 +152,31 @@ class Pusher:
                 "each with its own batch_id",
                 extra={"max_items": MAX_ITEMS, "items": len(req.items), "batches_needed": parts},
             )
+        return await self.s.members.checks.kept(lambda: self._attempts(req, fingerprint))
+
+    async def _attempts(self, req: PushRequest, fingerprint: str) -> PushResponse:
+        """Run the batch; if another batch committed one of its operations meanwhile (the
+        unique operation id fires only at the end), run it again from the start: the
+        operation is then a duplicate and the rest applies."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._push(req, fingerprint)
+            except _Raced as exc:
+                await self.uow.rollback()
+                if attempt == ATTEMPTS:
+                    raise Conflict("concurrent batches keep clashing; send it again") from exc
+                self.s.members.checks.forget()
+                self._paths = {}
+        raise AssertionError("unreachable")
+
+    async def _push(self, req: PushRequest, fingerprint: str) -> PushResponse:
+        checks = self.s.members.checks
         if not req.dry_run:
             stored = await self.uow.claim(f"sync-push:{req.batch_id}", fingerprint)
             if stored is not None:
                 return PushResponse.model_validate(stored.body)
+        if any(i.entity == Entity.MEMBER and i.data.get("personal_id") for i in req.items):
+            await checks.load()  # outside the items' savepoints, which would release its lock
         self.uow.deferred = True
         self._earlier = await self._earlier_items([i.op_id for i in req.items])
         seen: dict[str, int] = {}
@@ -159,6 +194,10 @@ class Pusher:
         all_or_nothing = req.mode == Mode.ALL_OR_NOTHING and failed
         if req.dry_run or all_or_nothing:
             await self.uow.rollback()
+            # What was checked is kept even though nothing else is.
+            await checks.settle()
+            if req.dry_run:
+                await self.session.commit()
             if all_or_nothing:
                 results = [
                     r.model_copy(update={"outcome": Outcome.NOT_APPLIED, "version": None})
@@ -167,6 +206,7 @@ class Pusher:
                     for r in results
                 ]
         else:
+            await checks.settle()
             for item, result in kept:
                 self._keep(req, item, result, ItemState.DONE)
         committed = not req.dry_run and not all_or_nothing
@@ -183,7 +223,13 @@ class Pusher:
                 await self.uow.claim(f"sync-push:{req.batch_id}", fingerprint)
             for item, result in zip(req.items, results, strict=True):
                 if result.outcome in (Outcome.CONFLICT, Outcome.REJECTED):
+                    if item.id not in self._paths:
+                        self._paths[item.id] = await self._area_of(item)
                     self._keep(req, item, result, ItemState.OPEN)
+            try:
+                await self.session.flush()
+            except IntegrityError as exc:
+                raise _Raced from exc
             await self.uow.finish(StoredResult(200, response.model_dump(mode="json")))
         return response
 
@@ -207,6 +253,25 @@ class Pusher:
                 result=result.model_dump(mode="json"),
             )
         )
+
+    async def _area_of(self, item: PushItem) -> str:
+        """Where an item that did not apply is filed, so that the area's officers see it: the
+        village or household it names, if it is in the pusher's area, else the pusher's."""
+        path: str | None = None
+        if item.op == Op.CREATE and item.entity == Entity.HOUSEHOLD:
+            code = item.data.get("village_code")
+            if isinstance(code, str):
+                unit = (await self.s.units.by_codes([code])).get(code)
+                path = None if unit is None else unit.path
+        elif item.op == Op.CREATE:
+            try:
+                household = _household_id(item.data.get("household_id"))
+                path = (await self.s.households.load(household)).unit_path
+            except (ValidationFailed, NotFound):
+                path = None
+        if path is None or not access.in_scope(self.principal, path):
+            return self.principal.areas[0] if self.principal.areas else ""
+        return path
 
     async def _earlier_items(self, op_ids: list[str]) -> dict[str, SyncItem]:
         """Operations of this batch already received (one query per 500, not one per item)."""

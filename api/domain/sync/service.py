@@ -20,7 +20,7 @@ from api.domain.households.models import Household
 from api.domain.keyset import after_position, position
 from api.domain.members.models import Member
 from api.domain.pagination import decode_cursor, encode_cursor
-from api.domain.review.base import assessment_public, campaign_public
+from api.domain.review.base import ASSESSMENT, CAMPAIGN, campaign_public
 from api.domain.review.models import Assessment, Campaign, CampaignState
 from api.domain.services import Services
 from api.domain.sync.models import (
@@ -45,7 +45,7 @@ from api.domain.sync.models import (
 
 PULL_KIND = "pull"
 SNAP_KIND = "snap"
-SYNCED = ("household", "member", "assessment", "review_campaign")
+SYNCED = ("household", "member", ASSESSMENT, CAMPAIGN)
 MAX_SEQ = 2**63
 
 
@@ -97,7 +97,8 @@ class SyncService:
             )
         head = await self._head()
         stmt = select(ChangeLogEntry).where(
-            col(ChangeLogEntry.seq) > after, col(ChangeLogEntry.entity_type).in_(SYNCED)
+            col(ChangeLogEntry.seq) > after,
+            col(ChangeLogEntry.entity_type).in_(access.readable(self.principal, SYNCED)),
         )
         stmt = access.scoped(stmt, self.principal, col(ChangeLogEntry.unit_path))
         rows = list(
@@ -204,18 +205,11 @@ class SyncService:
             for m in await self._members(col(Member.household_id).in_(ids)):
                 members[str(m["household_id"])].append(m)
         assessments: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        if ids:
-            found = await self.session.scalars(
-                select(Assessment).where(
-                    col(Assessment.household_id).in_(ids), col(Assessment.deleted_at).is_(None)
-                )
-            )
-            for a in found.all():
-                assessments[str(a.household_id)].append(
-                    assessment_public(a).model_dump(mode="json")
-                )
+        if ids and access.may_read(self.principal, ASSESSMENT):
+            for a in await self.s.review.assessments_of(ids):
+                assessments[str(a.household_id)].append(a.model_dump(mode="json"))
         campaigns: list[dict[str, Any]] = []
-        if not after:
+        if not after and access.may_read(self.principal, CAMPAIGN):
             open_ones = await self.session.scalars(
                 access.scoped(
                     select(Campaign).where(col(Campaign.state) == CampaignState.OPEN),
@@ -261,7 +255,13 @@ class SyncService:
             col(model.unit_path).like(u.path + "/%") | (col(model.unit_path) == u.path),
         )
         stmt = access.scoped(stmt, self.principal, col(model.unit_path))
-        pairs = sorted((str(i), int(v)) for i, v in (await self.session.execute(stmt)).all())
+        # What the caller may not read is not there for it: the digest of an empty set.
+        rows = (
+            (await self.session.execute(stmt)).all()
+            if access.may_read(self.principal, entity.value)
+            else []
+        )
+        pairs = sorted((str(i), int(v)) for i, v in rows)
         groups: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for i, v in pairs:
             groups[i[0]].append((i, v))
@@ -356,6 +356,9 @@ class SyncService:
         """Take mine (apply what the device sent), take theirs (keep the server's), or new
         values; for a rejected item, new values retry it and take theirs discards it."""
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
+        return await self.s.members.checks.kept(lambda: self._resolve(item_id, body))
+
+    async def _resolve(self, item_id: uuid.UUID, body: Resolve) -> SyncItemPublic:
         row = await self.session.get(SyncItem, item_id, with_for_update=True)
         own = row is not None and row.actor == self.principal.subject
         if row is None or not (
@@ -384,6 +387,7 @@ class SyncService:
             "version": version,
         }
         row.resolved_by, row.resolved_at = self.principal.subject, utcnow()
+        await self.s.members.checks.settle()
         await self.s.uow.commit()
         return self._shown(row)
 
