@@ -52,6 +52,8 @@ for row in STEPS_TABLE.strip().splitlines():
 ACTIONS = sorted({a for moves in LEGAL.values() for a in moves})
 # Decisions from 1 July 2025 need no district opinion: recognition is allowed from posted.
 LATE = date(2025, 7, 1)
+
+
 # Walls and roof non-durable, surface water, no latrine: 3 derived deprivations.
 def _url(assessment: Json) -> str:
     return f"/api/v1/assessments/{assessment['id']}"

@@ -39,6 +39,12 @@ KIM_BANG_2022 = {
 RURAL_AFTER_2025 = "13504"  # Xã Bình Lục, Ninh Bình, from 1 July 2025
 
 
+def _listed(response: httpx.Response) -> list[Json]:
+    assert response.status_code == 200, response.text
+    body: list[Json] = response.json()
+    return body
+
+
 def _shape(unit: Json) -> tuple[str, str, bool | None]:
     return unit["name"], unit["unit_type"], unit["urban"]
 
@@ -81,11 +87,11 @@ async def test_the_district_in_2022_has_its_2022_names_and_types(
     client: httpx.AsyncClient,
 ) -> None:
     day = {"as_of": IN_2022.isoformat()}
-    children = ok(await client.get(f"{UNITS_URL}/350/children", params=day))
+    children = _listed(await client.get(f"{UNITS_URL}/350/children", params=day))
     assert {c["code"]: (c["name"], c["unit_type"]) for c in children} == KIM_BANG_2022
     assert {c["code"] for c in children if c["urban"]} == {"13384", "13429"}
 
-    subtree = ok(await client.get(f"{UNITS_URL}/350/subtree", params=day))
+    subtree = _listed(await client.get(f"{UNITS_URL}/350/subtree", params=day))
     communes = {u["code"]: (u["name"], u["unit_type"]) for u in subtree if u["level"] == "commune"}
     assert communes == KIM_BANG_2022
     assert _shape(subtree[0]) == ("Kim Bảng", "huyen", None)
