@@ -137,6 +137,46 @@ async def test_a_rural_commune_after_2025_has_demo_households(server: Server) ->
     assert len(report["rows"]) == 3
 
 
+async def test_a_2027_review_in_the_rural_commune_uses_the_rural_line(server: Server) -> None:
+    """The demo's commune officer of Xã Bình Lục surveys one of its households under Decree
+    351/2025: rural line 2,200,000 (a phường would be held to 2,800,000)."""
+    client, _, _ = server
+    headers = await _headers(client, "xa.binhluc")
+    households = await client.get(
+        "/api/v1/households", params={"unit": "13504", "limit": 1}, headers=headers
+    )
+    [household] = households.json()["items"]
+    campaign = await client.post(
+        "/api/v1/campaigns",
+        json={
+            "commune_code": "13504",
+            "kind": "periodic",
+            "name": "Rà soát định kỳ 2027 – Bình Lục",
+            "opens_on": "2027-09-01",
+            "closes_on": "2027-12-14",
+        },
+        headers=headers,
+    )
+    assert campaign.status_code == 201, campaign.text
+    assert campaign.json()["standard_code"] == "nd-351-2025"
+    answers = {"monthly_income_per_capita": 2_500_000, "agricultural": False}
+    response = await client.post(
+        "/api/v1/assessments",
+        json={
+            "campaign_id": campaign.json()["id"],
+            "household_id": household["id"],
+            "surveyed_on": "2027-09-15",
+            "answers": answers,
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    assessment = response.json()
+    assert (assessment["standard_code"], assessment["area"]) == ("nd-351-2025", "rural")
+    assert "income 2,500,000 against the line 2,200,000" in assessment["explanation"]
+    assert assessment["status"] == "not_poor"  # average band, not agricultural
+
+
 async def test_the_2021_review_ran_under_decision_59_and_balances(server: Server) -> None:
     client, _, _ = server
     report = await _report(client, **{"from": "2021-01-01", "to": "2021-12-31"})
