@@ -16,7 +16,8 @@ async def has_demo_data(services: Services) -> bool:
 
 
 async def load_demo(services: Services, seed: int = 2022) -> int:
-    """The district's households, members, 2021 and 2022 reviews and status history."""
+    """The district's households, members, 2021 and 2022 reviews and status history, and
+    unreviewed households of the rural commune Bình Lục."""
     counts = await load_district(services.session, seed)
     return counts["household"]
 
@@ -30,6 +31,7 @@ DEMO_USERS: list[tuple[str, str, Role, list[str], str | None]] = [
     ("xa.kimbang", "Cán bộ phường Kim Bảng", Role.COMMUNE_OFFICER, ["13384"], None),
     ("rsv.kimbang", "Rà soát viên phường Kim Bảng", Role.REVIEWER, ["13384"], None),
     ("rsv.leho", "Rà soát viên phường Lê Hồ", Role.REVIEWER, ["13393"], None),
+    ("xa.binhluc", "Cán bộ xã Bình Lục", Role.COMMUNE_OFFICER, ["13504"], None),
     ("mttq.ninhbinh", "Mặt trận Tổ quốc Ninh Bình", Role.SUPERVISOR, ["37"], None),
 ]
 DEMO_PARTNERS = [

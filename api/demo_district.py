@@ -1,5 +1,8 @@
 """The synthetic Kim Bảng district: about 40,500 households whose recognised reviews of 2021
-(Decision 59/2015) and 2022 (Decree 07/2021) reproduce the seed plan's end-of-2022 figures.
+(Decision 59/2015) and 2022 (Decree 07/2021) reproduce the seed plan's end-of-2022 figures,
+each scored against the line of its commune's type in that year (in 2021-2022 only Quế and
+Ba Sao were towns: the other sixteen were rural xã). A few households of a rural commune of
+Ninh Bình created after 1 July 2025 (no review yet) let the 2027 standard's rural line be tried.
 
 Each household gets facts and survey answers; its class comes out of the classifier, never
 from a label. The loader writes with bulk inserts in one transaction (with change-log
@@ -28,8 +31,11 @@ from api.domain.review.standards import Area, Catalog, Standard, catalog
 from api.domain.review.status import next_period
 from api.domain.text import folded_key, lower_key
 from api.domain.units.models import AdminUnit, AdminUnitSuccession, UnitLevel
+from api.domain.units.periods import names_on
 
 HOUSEHOLDS = 40_520
+LATER_HOUSEHOLDS = 60  # in villages of communes formed after the reviews
+SIZES = (1, 2, 2, 3, 3, 3, 4, 4, 5)
 ACTOR = "system:demo-import"
 P, N, A, X = (
     PovertyStatus.POOR,
@@ -308,9 +314,16 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     standards = catalog()
     reviews = _reviews(standards)
-    villages = await _villages(session)
+    current = await _villages(session)
     communes = {
-        r.year: await parents_on(session, {v.code for v in villages}, r.closes_on) for r in reviews
+        r.year: await parents_on(session, {v.code for v in current}, r.closes_on) for r in reviews
+    }
+    villages = [v for v in current if all(v.code in communes[r.year] for r in reviews)]
+    later = [v for v in current if v.code not in communes[reviews[0].year]]
+    # The commune's name and type on each review's date: the line depends on the type then.
+    named = {
+        r.year: await names_on(session, set(communes[r.year].values()), r.closes_on)
+        for r in reviews
     }
     units = {u.code: u for u in (await session.scalars(select(AdminUnit))).all()}
     succession = await session.execute(
@@ -335,7 +348,7 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
                     "id": cid,
                     "commune_code": commune,
                     "kind": "periodic",
-                    "name": f"Rà soát định kỳ {review.year} – {units[commune].name}",
+                    "name": f"Rà soát định kỳ {review.year} – {named[review.year][commune].name}",
                     "opens_on": review.opens_on,
                     "closes_on": review.closes_on,
                     "unit_path": path,
@@ -357,51 +370,11 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
     for i, (story, size) in enumerate(plan):
         village = villages[i % len(villages)]
         profile = story.profile if story else "none"
-        size = size or rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5))
-        home, family = _home(profile, size, rng), people.family(profile, size)
-        hid = uuid.uuid4()
+        size = size or rng.choice(SIZES)
+        home = _home(profile, size, rng)
+        family = _family(people, profile, size, rng)
+        hid = _household(rows, people, village, i // len(villages) + 1, home, family, entered, now)
         head = family[0]
-        if rng.random() < 0.03:  # a few Mường families live in the hills of Kim Bảng
-            for p in family:
-                p.ethnicity = "Mường"
-        rows.add(
-            "household",
-            {
-                "id": hid,
-                "village_code": village.code,
-                "address": f"Số {i // len(villages) + 1}, {village.name}",
-                "unit_path": village.path,
-                "head_member_id": head.id,
-                "phone": None,
-                **home.__dict__,
-                "version": 1,
-                "created_at": entered,
-                "updated_at": now,
-                "poverty_status": None,
-            },
-            ("household", village.path),
-        )
-        for p in family:
-            rows.add(
-                "member",
-                {
-                    **p.__dict__,
-                    "household_id": hid,
-                    "unit_path": village.path,
-                    "personal_id": people.personal_id(p),
-                    "name_lower": _lower(p.full_name),
-                    "name_folded": _folded(p.full_name),
-                    "membership_status": "active",
-                    "joined_on": p.date_of_birth
-                    if p.relation_to_head == "child"
-                    else date(2000, 1, 1),
-                    "disability": None,
-                    "version": 1,
-                    "created_at": entered,
-                    "updated_at": now,
-                },
-                ("member", village.path),
-            )
         if story is None:
             continue
         history: list[StatusRecord] = []
@@ -409,7 +382,7 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
             if target is None:
                 continue
             commune = communes[review.year][village.code]
-            area = Area.URBAN if units[commune].urban else Area.RURAL
+            area = Area.URBAN if named[review.year][commune].urban else Area.RURAL
             cause_table = POOR_CAUSES if target == P else NEAR_CAUSES
             answers = _answers(review, area, target, profile, rng, cause_table)
             outcome = evaluate(review.standard, area, "35", home, family, review.closes_on, answers)
@@ -453,9 +426,76 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
         for record in history:
             rows.add("household_status", record.model_dump(), ("household_status", village.path))
         rows.tables["household"][-1]["poverty_status"] = history[-1].status
+    # After the district's households, so that they draw the same numbers as ever.
+    for i in range(LATER_HOUSEHOLDS if later else 0):
+        village = later[i % len(later)]
+        profile = rng.choice(("none", "none", "one", "two", "housing"))
+        size = rng.choice(SIZES)
+        home = _home(profile, size, rng)
+        family = _family(people, profile, size, rng)
+        _household(rows, people, village, i // len(later) + 1, home, family, now, now)
     await _write(session, rows, now)
     counts = {table: len(items) for table, items in rows.tables.items()}
     return {**counts, **tally}
+
+
+def _family(people: _People, profile: str, size: int, rng: random.Random) -> list[_Person]:
+    family = people.family(profile, size)
+    if rng.random() < 0.03:  # a few Mường families (the hills of Kim Bảng)
+        for p in family:
+            p.ethnicity = "Mường"
+    return family
+
+
+def _household(
+    rows: _Rows,
+    people: _People,
+    village: AdminUnit,
+    number: int,
+    home: _Home,
+    family: list[_Person],
+    entered: datetime,
+    now: datetime,
+) -> uuid.UUID:
+    """Rows for a household and its members; returns the household's id."""
+    hid = uuid.uuid4()
+    rows.add(
+        "household",
+        {
+            "id": hid,
+            "village_code": village.code,
+            "address": f"Số {number}, {village.name}",
+            "unit_path": village.path,
+            "head_member_id": family[0].id,
+            "phone": None,
+            **home.__dict__,
+            "version": 1,
+            "created_at": entered,
+            "updated_at": now,
+            "poverty_status": None,
+        },
+        ("household", village.path),
+    )
+    for p in family:
+        rows.add(
+            "member",
+            {
+                **p.__dict__,
+                "household_id": hid,
+                "unit_path": village.path,
+                "personal_id": people.personal_id(p),
+                "name_lower": _lower(p.full_name),
+                "name_folded": _folded(p.full_name),
+                "membership_status": "active",
+                "joined_on": p.date_of_birth if p.relation_to_head == "child" else date(2000, 1, 1),
+                "disability": None,
+                "version": 1,
+                "created_at": entered,
+                "updated_at": now,
+            },
+            ("member", village.path),
+        )
+    return hid
 
 
 # A few hundred distinct names among 124,000 people: fold each once.

@@ -90,6 +90,9 @@ SOUND_HOME: Json = {
     "information_assets": ["phone", "tv"],
 }
 ANSWERED = ("nutrition", "dependants", "housing_area")
+# Facts that make housing_quality, domestic_water and latrine deprived: 3 deprivations.
+POOR_HOME: Json = {"wall_material": "non_durable", "roof_material": "non_durable"}
+POOR_HOME |= {"water_source": "surface_water", "latrine_type": "none"}
 # Before 1 July 2025 recognition needs the district's opinion first.
 DISTRICT_ERA_ENDS = date(2025, 7, 1)
 

@@ -86,6 +86,97 @@ async def test_the_2022_review_reproduces_the_seed_plan(server: Server) -> None:
     )
 
 
+async def test_the_2022_report_prints_the_communes_as_they_were_named_in_2022(
+    server: Server,
+) -> None:
+    client, _, _ = server
+    rows = {r["code"]: r for r in (await _report(client))["rows"]}
+    assert (rows["13384"]["name"], rows["13396"]["name"], rows["13387"]["name"]) == (
+        "Quế",
+        "Tượng Lĩnh",
+        "Nguyễn Úy",
+    )
+    assert len({r["name"] for r in rows.values()}) == 18
+
+
+async def test_each_assessment_used_the_line_of_its_commune_type_in_its_year(
+    server: Server,
+) -> None:
+    """In 2021-2022 only the towns Quế (13384) and Ba Sao (13429) were urban; the demo's village
+    codes begin with the code of their commune of that time."""
+    client, _, _ = server
+    headers = await _headers(client)
+    areas: dict[tuple[int, str], set[str]] = {}
+    after = None
+    for _page in range(100):
+        params = {"limit": 200, **({"after": after} if after else {})}
+        page = (await client.get("/api/v1/assessments", params=params, headers=headers)).json()
+        for a in page["items"]:
+            commune = a["unit_path"].rsplit("/", 1)[-1][:5]
+            areas.setdefault((int(a["review_date"][:4]), a["area"]), set()).add(commune)
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    for year in (2021, 2022):
+        assert areas[(year, "urban")] == {"13384", "13429"}
+        assert len(areas[(year, "rural")]) == 16
+        assert not areas[(year, "rural")] & {"13384", "13429"}
+
+
+async def test_a_rural_commune_after_2025_has_demo_households(server: Server) -> None:
+    client, _, _ = server
+    response = await client.get(
+        "/api/v1/reports/review",
+        params={"unit": "13504", "from": "2026-01-01", "to": "2026-12-31"},
+        headers=await _headers(client, "admin"),
+    )
+    report = response.json()
+    assert report["unit_name"] == "Bình Lục"
+    assert report["totals"]["households"] == 60
+    assert report["totals"]["poor_households"] == 0  # not reviewed yet
+    assert len(report["rows"]) == 3
+
+
+async def test_a_2027_review_in_the_rural_commune_uses_the_rural_line(server: Server) -> None:
+    """The demo's commune officer of Xã Bình Lục surveys one of its households under Decree
+    351/2025: rural line 2,200,000 (a phường would be held to 2,800,000)."""
+    client, _, _ = server
+    headers = await _headers(client, "xa.binhluc")
+    households = await client.get(
+        "/api/v1/households", params={"unit": "13504", "limit": 1}, headers=headers
+    )
+    [household] = households.json()["items"]
+    campaign = await client.post(
+        "/api/v1/campaigns",
+        json={
+            "commune_code": "13504",
+            "kind": "periodic",
+            "name": "Rà soát định kỳ 2027 – Bình Lục",
+            "opens_on": "2027-09-01",
+            "closes_on": "2027-12-14",
+        },
+        headers=headers,
+    )
+    assert campaign.status_code == 201, campaign.text
+    assert campaign.json()["standard_code"] == "nd-351-2025"
+    answers = {"monthly_income_per_capita": 2_500_000, "agricultural": False}
+    response = await client.post(
+        "/api/v1/assessments",
+        json={
+            "campaign_id": campaign.json()["id"],
+            "household_id": household["id"],
+            "surveyed_on": "2027-09-15",
+            "answers": answers,
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    assessment = response.json()
+    assert (assessment["standard_code"], assessment["area"]) == ("nd-351-2025", "rural")
+    assert "income 2,500,000 against the line 2,200,000" in assessment["explanation"]
+    assert assessment["status"] == "not_poor"  # average band, not agricultural
+
+
 async def test_the_2021_review_ran_under_decision_59_and_balances(server: Server) -> None:
     client, _, _ = server
     report = await _report(client, **{"from": "2021-01-01", "to": "2021-12-31"})

@@ -12,6 +12,7 @@ from api.domain.access import Role
 from api.domain.services import Services
 from tests.builders import (
     FORWARD,
+    POOR_HOME,
     REACHED_BY,
     SOUND_HOME,
     Json,
@@ -51,11 +52,9 @@ for row in STEPS_TABLE.strip().splitlines():
 ACTIONS = sorted({a for moves in LEGAL.values() for a in moves})
 # Decisions from 1 July 2025 need no district opinion: recognition is allowed from posted.
 LATE = date(2025, 7, 1)
+
+
 # Walls and roof non-durable, surface water, no latrine: 3 derived deprivations.
-POOR_HOME: Json = {"wall_material": "non_durable", "roof_material": "non_durable"}
-POOR_HOME |= {"water_source": "surface_water", "latrine_type": "none"}
-
-
 def _url(assessment: Json) -> str:
     return f"/api/v1/assessments/{assessment['id']}"
 

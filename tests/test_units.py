@@ -12,6 +12,7 @@ import pytest
 
 from api.domain.services import Services
 from api.domain.units.loader import ParentPeriod, UnitFile, UnitRecord, load_units, read_file
+from api.domain.units.models import UnitNameBase
 
 DATA: UnitFile = read_file()
 UNITS: dict[str, UnitRecord] = {u.code: u for u in DATA.units}
@@ -57,18 +58,35 @@ def path_of(code: str) -> str:
     return code if parent is None else f"{path_of(parent.code)}/{code}"
 
 
-def public(code: str) -> dict[str, Any]:
-    """The unit as the API should show it, from the reference file."""
+def urban_type(level: str, unit_type: str) -> bool | None:
+    return (
+        unit_type in ("phuong", "thi_tran", "to_dan_pho")
+        if level in ("commune", "village")
+        else None
+    )
+
+
+def named_on(unit: UnitRecord, day: date | None) -> tuple[str, str]:
+    """The unit's name and type on `day` (current without one; nearest outside its life)."""
+    periods = unit.name_periods()
+    if day is None:
+        return unit.name, unit.unit_type
+    started = [n for n in periods if n.valid_from <= day]
+    period = started[-1] if started else periods[0]
+    return period.name, period.unit_type
+
+
+def public(code: str, day: date | None = None) -> dict[str, Any]:
+    """The unit as the API should show it on `day`, from the reference file."""
     unit = UNITS[code]
     parent = latest_parent(unit)
-    urban = None
-    if unit.level in ("commune", "village"):
-        urban = unit.unit_type in ("phuong", "thi_tran", "to_dan_pho")
+    name, unit_type = named_on(unit, day)
+    urban = urban_type(unit.level, unit_type)
     return {
         "code": unit.code,
-        "name": unit.name,
+        "name": name,
         "level": unit.level,
-        "unit_type": unit.unit_type,
+        "unit_type": unit_type,
         "valid_from": unit.valid_from.isoformat(),
         "valid_to": unit.valid_to.isoformat() if unit.valid_to else None,
         "confirmed": unit.confirmed,
@@ -227,10 +245,12 @@ async def test_list_levels_change_on_first_july_2025(client: httpx.AsyncClient) 
     ["Hòa", "hoa", "HÓA", "Kim Bảng", "KIM BANG", "nguyen uy", "Nguyễn Úy", "đồng", "dong", "Sơn"],
 )
 async def test_name_search_with_and_without_diacritics(client: httpx.AsyncClient, q: str) -> None:
+    # Any name a unit has had matches (Tượng Lĩnh finds the ward now called Nguyễn Úy).
+    names = {c: [n.name for n in u.name_periods()] for c, u in UNITS.items()}
     if folded(q) == q.lower():
-        expected = sorted(c for c, u in UNITS.items() if folded(q) in folded(u.name))
+        expected = sorted(c for c, ns in names.items() if any(folded(q) in folded(n) for n in ns))
     else:
-        expected = sorted(c for c, u in UNITS.items() if q.lower() in u.name.lower())
+        expected = sorted(c for c, ns in names.items() if any(q.lower() in n.lower() for n in ns))
     assert expected, f"{q!r} should match something in the reference file"
     assert codes(await list_all(client, q=q, limit=200)) == expected
 
@@ -249,7 +269,9 @@ async def test_search_wildcards_are_literal(client: httpx.AsyncClient, q: str) -
     assert await list_all(client, q=q) == []
 
 
-@pytest.mark.parametrize("code", ["35", "37", "350", "13384", "13387", "13399", "13399-01"])
+@pytest.mark.parametrize(
+    "code", ["35", "37", "350", "13384", "13387", "13399", "13399-01", "13402", "13504"]
+)
 async def test_unit_detail_has_parents_predecessors_successors(
     client: httpx.AsyncClient, code: str
 ) -> None:
@@ -265,6 +287,18 @@ async def test_unit_detail_has_parents_predecessors_successors(
                 "valid_to": p.valid_to.isoformat() if p.valid_to else None,
             }
             for p in parents
+        ],
+        "names": [
+            {
+                "name": n.name,
+                "unit_type": n.unit_type,
+                "urban": urban_type(UNITS[code].level, n.unit_type),
+                "valid_from": n.valid_from.isoformat(),
+                "valid_to": n.valid_to.isoformat() if n.valid_to else None,
+                "confirmed": n.confirmed,
+                "source": n.source,
+            }
+            for n in UNITS[code].name_periods()
         ],
         "predecessors": links(code, forward=False),
         "successors": links(code, forward=True),
@@ -289,7 +323,7 @@ async def test_hierarchy_before_july_2025(client: httpx.AsyncClient) -> None:
     province = (await client.get(f"{UNITS_URL}/35/children", params={"as_of": day})).json()
     assert codes(province) == ["350"]
     district = (await client.get(f"{UNITS_URL}/350/children", params={"as_of": day})).json()
-    assert district == [public(c) for c in children_on("350", BEFORE)]
+    assert district == [public(c, BEFORE) for c in children_on("350", BEFORE)]
     assert len(district) == 17  # Kim Bảng's communes in June 2025 (Nhật Tựu merged in January)
     assert "13399" not in codes(district)
     commune = (await client.get(f"{UNITS_URL}/13387/children", params={"as_of": day})).json()
@@ -315,7 +349,7 @@ async def test_hierarchy_in_2024_still_has_nhat_tuu(client: httpx.AsyncClient) -
 async def test_hierarchy_after_july_2025(client: httpx.AsyncClient) -> None:
     day = AFTER.isoformat()
     province = (await client.get(f"{UNITS_URL}/37/children", params={"as_of": day})).json()
-    assert province == [public(c) for c in children_on("37", AFTER)]
+    assert province == [public(c, AFTER) for c in children_on("37", AFTER)]
     assert {u["level"] for u in province} == {"commune"}
     ward = (await client.get(f"{UNITS_URL}/13396/children", params={"as_of": day})).json()
     assert codes(ward) == children_on("13396", AFTER)
@@ -353,7 +387,7 @@ async def test_successors_on_a_day(
 ) -> None:
     response = await client.get(f"{UNITS_URL}/{code}/successors", params={"as_of": str(as_of)})
     assert response.status_code == 200, response.text
-    assert response.json() == [public(c) for c in expected]
+    assert response.json() == [public(c, as_of) for c in expected]
 
 
 async def test_successors_default_to_today(client: httpx.AsyncClient) -> None:
@@ -415,3 +449,75 @@ async def test_loading_the_reference_file_again_changes_nothing(services: Servic
     assert (await services.changes.page(cursor, 200)).items == []
     assert await services.units.find(limit=200) == listed
     assert {code: await services.units.lineage(code) for code in UNITS} == lineages
+
+
+async def _feed_end(services: Services) -> str | None:
+    cursor = None
+    for _page in range(10_000):
+        page = await services.changes.page(cursor, 200)
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    return cursor
+
+
+async def test_a_change_of_names_is_one_logged_update(services: Services) -> None:
+    cursor = await _feed_end(services)
+    data = read_file()
+    unit = next(u for u in data.units if u.code == "13438")
+    [only] = unit.name_periods()
+    renamed = only.model_copy(update={"name": "Thanh Sơn Cũ", "valid_to": date(2019, 12, 31)})
+    unit.names = [renamed, only.model_copy(update={"valid_from": date(2020, 1, 1)})]
+
+    report = await load_units(services.uow, data)
+    await services.uow.commit()
+
+    assert (report.created, report.updated) == (0, 1)
+    [change] = (await services.changes.page(cursor, 200)).items
+    assert (change.entity_id, change.operation, change.version) == ("13438", "update", 2)
+    assert change.changed_fields == ["names"]
+    old = await services.units.public("13438", date(2019, 6, 1))
+    assert (old.name, (await services.units.public("13438")).name) == ("Thanh Sơn Cũ", "Thanh Sơn")
+
+
+@pytest.mark.parametrize(
+    ("periods", "problem"),
+    [
+        ([("Thanh Sơn", "xa", "1997-01-01", "2009-12-31")], "must run from"),
+        (
+            [
+                ("Thanh Sơn", "xa", "1997-01-01", "2009-12-31"),
+                ("Thanh Sơn", "xa", "2010-01-02", "2025-06-30"),
+            ],
+            "gap or overlap",
+        ),
+        (
+            [
+                ("Thanh Sơn", "xa", "1997-01-01", "2009-12-31"),
+                ("Thanh Sơn", "xa", "2009-12-31", "2025-06-30"),
+            ],
+            "gap or overlap",
+        ),
+        ([("Thanh Sơn", "phuong", "1997-01-01", "2025-06-30")], "last name"),
+        (
+            [
+                ("Thanh Sơn", "huyen", "1997-01-01", "2009-12-31"),
+                ("Thanh Sơn", "xa", "2010-01-01", "2025-06-30"),
+            ],
+            "is not a",
+        ),
+    ],
+)
+async def test_names_that_do_not_tile_the_unit_life_are_refused(
+    services: Services, periods: list[tuple[str, str, str, str]], problem: str
+) -> None:
+    data = read_file()
+    unit = next(u for u in data.units if u.code == "13438")
+    unit.names = [
+        UnitNameBase.model_validate(
+            {"name": n, "unit_type": t, "valid_from": start, "valid_to": end}
+        )
+        for n, t, start, end in periods
+    ]
+    with pytest.raises(ValueError, match=problem):
+        await load_units(services.uow, data)

@@ -12,7 +12,11 @@ router = APIRouter(prefix="/api/v1/units", tags=["administrative units"], respon
 
 Code = Annotated[str, Path(max_length=16, description="Official code (villages: demo code)")]
 AsOf = Annotated[
-    date | None, Query(description="The hierarchy as it stood on this day (default today)")
+    date | None,
+    Query(description="The hierarchy, names and types as they stood on this day (default today)"),
+]
+NamesOn = Annotated[
+    date | None, Query(description="Name and type as they were on this day (default: current)")
 ]
 
 
@@ -22,10 +26,18 @@ async def list_units(
     after: After = None,
     limit: Limit = 50,
     level: Annotated[UnitLevel | None, Query()] = None,
-    as_of: Annotated[date | None, Query(description="Only units that existed on this day")] = None,
+    as_of: Annotated[
+        date | None,
+        Query(description="Only units that existed on this day, named as they were then"),
+    ] = None,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=120, description="Name, with or without diacritics"),
+        Query(
+            min_length=1,
+            max_length=120,
+            description="Name, with or without diacritics: any name the unit has had, or its "
+            "name on `as_of`",
+        ),
     ] = None,
 ) -> Page[UnitPublic]:
     """Administrative units ordered by code, including those that no longer exist."""
@@ -33,9 +45,10 @@ async def list_units(
 
 
 @router.get("/{code}")
-async def get_unit(svc: ServicesDep, code: Code) -> UnitDetail:
-    """One unit with its parents over time and its predecessors and successors."""
-    return await svc.units.detail(code)
+async def get_unit(svc: ServicesDep, code: Code, as_of: NamesOn = None) -> UnitDetail:
+    """One unit with its name and type on `as_of`, its names and parents over time, and its
+    predecessors and successors."""
+    return await svc.units.detail(code, as_of)
 
 
 @router.get("/{code}/children")

@@ -52,9 +52,9 @@ class Query(ReviewQuery, SyncQuery):
         )
         return unit_connection(page)
 
-    @strawberry.field
-    async def unit(self, info: Info, code: str) -> Unit:
-        return as_type(Unit, await info.context.services.units.detail(code))
+    @strawberry.field(description="One unit, with its name and type on `asOf` (default: current)")
+    async def unit(self, info: Info, code: str, as_of: date | None = None) -> Unit:
+        return as_type(Unit, await info.context.services.units.detail(code, as_of))
 
     @strawberry.field(description="The unit and everything under it on `asOf`, top-down")
     async def unit_subtree(self, info: Info, code: str, as_of: date | None = None) -> list[Unit]:

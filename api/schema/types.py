@@ -14,6 +14,7 @@ from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.pagination import Page
 from api.domain.units.models import UnitLineage as UnitLineageModel
 from api.domain.units.models import UnitLink as UnitLinkModel
+from api.domain.units.models import UnitNamePeriod as UnitNamePeriodModel
 from api.domain.units.models import UnitParentPeriod as UnitParentPeriodModel
 from api.domain.units.models import UnitPublic
 from api.schema.context import Context
@@ -61,6 +62,11 @@ class UnitLink:
 
 @spyd.type(model=UnitParentPeriodModel, all_fields=True)
 class UnitParentPeriod:
+    pass
+
+
+@spyd.type(model=UnitNamePeriodModel, all_fields=True)
+class UnitNamePeriod:
     pass
 
 

@@ -1,5 +1,6 @@
-"""Where a village stood on a date: its commune, whether that was urban, and its province.
-The review applies the standard of the commune the household belonged to on the review date."""
+"""Where a village stood on a date: its commune, whether that commune was urban on that date,
+and its province. The review applies the line of the commune the household belonged to, as
+that commune was on the review date (a xã until 2024 may be a phường now)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +11,7 @@ from sqlmodel import col
 
 from api.domain.review.standards import Area
 from api.domain.units.models import AdminUnit, AdminUnitParent, UnitLevel
+from api.domain.units.periods import names_on
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ async def parents_on(session: AsyncSession, codes: set[str], day: date) -> dict[
 
 async def place_of(session: AsyncSession, village_code: str, day: date) -> Place:
     commune = (await parents_on(session, {village_code}, day)).get(village_code, village_code)
-    unit = await session.get(AdminUnit, commune)
+    period = (await names_on(session, {commune}, day)).get(commune)
     code, province = commune, None
     for _ in range(4):
         up = (await parents_on(session, {code}, day)).get(code)
@@ -43,5 +45,5 @@ async def place_of(session: AsyncSession, village_code: str, day: date) -> Place
         if parent is not None and parent.level == UnitLevel.PROVINCE:
             province = up
             break
-    urban = bool(unit and unit.urban)
+    urban = bool(period and period.urban)
     return Place(commune, Area.URBAN if urban else Area.RURAL, province)

@@ -147,6 +147,7 @@ class ReviewReports:
         unit = await self.units.get(code)
         villages = await self._villages(code, end)
         last = min(end, unit.valid_to) if unit.valid_to else end
+        title = (await self.units.public(code, last)).name
         names = {u.code: u.name for u in await self.units.children(code, last)}
         per_village = await self._unit_counts(list(villages), end)
         rows: dict[str, Counter[str]] = defaultdict(Counter)
@@ -155,14 +156,14 @@ class ReviewReports:
         total: Counter[str] = sum(rows.values(), Counter())
         report = ReviewReport(
             unit_code=code,
-            unit_name=unit.name,
+            unit_name=title,
             period_from=start,
             period_to=end,
             standard_code=self.catalog.in_force(end, "to").code,
             rate_definition=RateDefinition(
                 code=rate, name=RATE_DEFINITIONS[rate][0], formula=RATE_DEFINITIONS[rate][1]
             ),
-            totals=_row(code, unit.name, total, rate),
+            totals=_row(code, title, total, rate),
             rows=[
                 _row(c, names.get(c, c), rows[c], rate)
                 for c in sorted(set(villages.values()))

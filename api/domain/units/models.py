@@ -46,6 +46,13 @@ LEVEL_OF_TYPE = {
 }
 
 
+def is_urban(level: UnitLevel, unit_type: UnitType) -> bool | None:
+    """Urban or rural, for communes and villages only."""
+    if level in (UnitLevel.COMMUNE, UnitLevel.VILLAGE):
+        return unit_type in URBAN_TYPES
+    return None
+
+
 class SuccessionKind(StrEnum):
     MERGE = "merge"
     SPLIT = "split"
@@ -90,6 +97,38 @@ class AdminUnitParent(SQLModel, table=True):
     valid_to: date | None = None
 
 
+class UnitNameBase(SQLModel):
+    """What a unit was called and what kind of unit it was during one period."""
+
+    name: str = Field(min_length=1, max_length=120)
+    unit_type: UnitType = Field(sa_type=enum_type(UnitType))
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Last day of the period")
+    confirmed: bool = Field(
+        default=True,
+        description="Name and type confirmed from a source for this period (its first day may "
+        "be the unit's own placeholder start: see the unit's note)",
+    )
+    source: str | None = Field(default=None, max_length=500)
+
+
+class AdminUnitName(UnitNameBase, table=True):
+    """A unit's name and type over time: a xã until 2024 may be a phường now, and the review
+    applies the line of the type on its review date."""
+
+    __tablename__ = "admin_unit_name"
+
+    code: str = Field(foreign_key="admin_unit.code", primary_key=True, max_length=16)
+    valid_from: date = Field(primary_key=True)
+    urban: bool | None = None
+    name_lower: str = Field(max_length=120)
+    name_folded: str = Field(max_length=120, index=True)
+
+
+class UnitNamePeriod(UnitNameBase):
+    urban: bool | None = Field(description="Urban (phường, thị trấn) or rural; null above communes")
+
+
 class AdminUnitSuccession(SQLModel, table=True):
     __tablename__ = "admin_unit_succession"
 
@@ -100,6 +139,8 @@ class AdminUnitSuccession(SQLModel, table=True):
 
 
 class UnitPublic(UnitBase):
+    """`name`, `unit_type` and `urban` are those of the day asked for (default: current)."""
+
     parent_code: str | None
     path: str
     urban: bool | None = Field(description="Urban (phường, thị trấn) or rural; null above communes")
@@ -120,6 +161,9 @@ class UnitParentPeriod(SQLModel):
 
 class UnitLineage(SQLModel):
     parents: list[UnitParentPeriod] = Field(description="The unit's parent over time")
+    names: list[UnitNamePeriod] = Field(
+        default_factory=list, description="The unit's name and type over time"
+    )
     predecessors: list[UnitLink] = Field(description="Units merged or renamed into this one")
     successors: list[UnitLink] = Field(description="Units this one was merged or renamed into")
 

@@ -12,28 +12,31 @@ from api.domain.pagination import Page, decode_cursor, encode_cursor
 from api.domain.text import folded_key, has_diacritics, like_pattern, lower_key
 from api.domain.units.models import (
     AdminUnit,
+    AdminUnitName,
     AdminUnitParent,
     AdminUnitSuccession,
     UnitDetail,
     UnitLevel,
     UnitLineage,
     UnitLink,
+    UnitNamePeriod,
     UnitParentPeriod,
     UnitPublic,
 )
+from api.domain.units.periods import publish, to_public
+
+__all__ = ["UnitService", "to_public"]
 
 CURSOR_KIND = "unit"
 
 
-def _valid_on(model: type[AdminUnit] | type[AdminUnitParent], day: date) -> ColumnElement[bool]:
+def _valid_on(
+    model: type[AdminUnit] | type[AdminUnitParent] | type[AdminUnitName], day: date
+) -> ColumnElement[bool]:
     return and_(
         col(model.valid_from) <= day,
         or_(col(model.valid_to).is_(None), col(model.valid_to) >= day),
     )
-
-
-def to_public(unit: AdminUnit) -> UnitPublic:
-    return UnitPublic.model_validate(unit, from_attributes=True)
 
 
 class UnitService:
@@ -48,10 +51,15 @@ class UnitService:
             raise NotFound(f"no administrative unit with code {code!r}")
         return unit
 
-    async def detail(self, code: str) -> UnitDetail:
-        unit = await self.get(code)
+    async def public(self, code: str, as_of: date | None = None) -> UnitPublic:
+        """The unit with its name and type on `as_of` (default: the current ones)."""
+        [unit] = await publish(self.session, [await self.get(code)], as_of)
+        return unit
+
+    async def detail(self, code: str, as_of: date | None = None) -> UnitDetail:
+        unit = await self.public(code, as_of)
         lineage = await self.lineage(code)
-        return UnitDetail(**to_public(unit).model_dump(), **lineage.model_dump())
+        return UnitDetail(**unit.model_dump(), **lineage.model_dump())
 
     async def lineage(self, code: str) -> UnitLineage:
         parents = (
@@ -61,8 +69,16 @@ class UnitService:
                 .order_by(col(AdminUnitParent.valid_from))
             )
         ).all()
+        names = (
+            await self.session.scalars(
+                select(AdminUnitName)
+                .where(col(AdminUnitName.code) == code)
+                .order_by(col(AdminUnitName.valid_from))
+            )
+        ).all()
         return UnitLineage(
             parents=[UnitParentPeriod.model_validate(p, from_attributes=True) for p in parents],
+            names=[UnitNamePeriod.model_validate(n, from_attributes=True) for n in names],
             predecessors=await self._links(code, forward=False),
             successors=await self._links(code, forward=True),
         )
@@ -100,7 +116,10 @@ class UnitService:
         if as_of is not None:
             stmt = stmt.where(_valid_on(AdminUnit, as_of))
         if q:
-            stmt = stmt.where(_name_matches(q))
+            named = select(col(AdminUnitName.code)).where(_name_matches(q))
+            if as_of is not None:
+                named = named.where(_valid_on(AdminUnitName, as_of))
+            stmt = stmt.where(col(AdminUnit.code).in_(named))
         if after:
             (last_code,) = decode_cursor(CURSOR_KIND, after, 1)
             if not isinstance(last_code, str):
@@ -111,7 +130,7 @@ class UnitService:
         has_more = len(rows) > limit
         rows = rows[:limit]
         return Page[UnitPublic].of(
-            [to_public(u) for u in rows],
+            await publish(self.session, rows, as_of),
             [encode_cursor(CURSOR_KIND, [u.code]) for u in rows],
             has_more,
         )
@@ -126,7 +145,7 @@ class UnitService:
             .where(col(p.parent_code) == code, _valid_on(p, day), _valid_on(AdminUnit, day))
             .order_by(col(AdminUnit.code))
         )
-        return [to_public(u) for u in (await self.session.scalars(stmt)).all()]
+        return await publish(self.session, (await self.session.scalars(stmt)).all(), as_of)
 
     async def subtree(self, code: str, as_of: date | None = None) -> list[UnitPublic]:
         """The unit and everything under it on `as_of` (default today), top-down."""
@@ -138,7 +157,7 @@ class UnitService:
         ).all()
         order = {lvl: i for i, lvl in enumerate(UnitLevel)}
         ranked = sorted(units, key=lambda u: (order[u.level], u.code))
-        return [to_public(root), *(to_public(u) for u in ranked)]
+        return await publish(self.session, [root, *ranked], as_of)
 
     async def descendant_codes(self, code: str, day: date) -> list[str]:
         p = AdminUnitParent
@@ -159,7 +178,7 @@ class UnitService:
         unit = await self.get(code)
         day = as_of or date.today()
         if unit.valid_from <= day and (unit.valid_to is None or unit.valid_to >= day):
-            return [to_public(unit)]
+            return await publish(self.session, [unit], as_of)
         found: dict[str, AdminUnit] = {}
         frontier, seen = [code], {code}
         while frontier:
@@ -182,7 +201,7 @@ class UnitService:
                     found[u.code] = u
                 elif u.valid_from <= day:
                     frontier.append(u.code)
-        return [to_public(u) for u in sorted(found.values(), key=lambda u: u.code)]
+        return await publish(self.session, sorted(found.values(), key=lambda u: u.code), as_of)
 
     async def by_codes(self, codes: Iterable[str]) -> dict[str, AdminUnit]:
         wanted = set(codes)
@@ -220,6 +239,7 @@ class UnitService:
 
 
 def _name_matches(q: str) -> ColumnElement[bool]:
+    """Any name the unit has had (the caller narrows it to one day)."""
     if has_diacritics(q):
-        return col(AdminUnit.name_lower).like(like_pattern(lower_key(q)), escape="\\")
-    return col(AdminUnit.name_folded).like(like_pattern(folded_key(q)), escape="\\")
+        return col(AdminUnitName.name_lower).like(like_pattern(lower_key(q)), escape="\\")
+    return col(AdminUnitName.name_folded).like(like_pattern(folded_key(q)), escape="\\")
