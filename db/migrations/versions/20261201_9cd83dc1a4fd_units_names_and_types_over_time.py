@@ -5,7 +5,7 @@ its whole life, so that dated reads work at once; the next `load-units` replaces
 the reference file's periods (and logs the change).
 
 Revision ID: 9cd83dc1a4fd
-Revises: 121493728cd2
+Revises: 4a54ccab24ec
 Create Date: 2026-12-01 22:41:06.549530
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '9cd83dc1a4fd'
-down_revision: str | None = '121493728cd2'
+down_revision: str | None = '4a54ccab24ec'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
