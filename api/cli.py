@@ -11,6 +11,7 @@ from pathlib import Path
 from api.config import get_settings
 from api.db import create_engine, session_factory
 from api.domain.access import SYSTEM
+from api.domain.policy import Policy
 from api.domain.services import Services
 from api.domain.units import loader
 from api.migrate import upgrade
@@ -78,7 +79,9 @@ async def _revoke_key(kid: str) -> None:
     engine = create_engine(settings)
     try:
         async with session_factory(engine)() as session:
-            key = await Services(session, SYSTEM, key_secret=secret).identity.revoke_key(kid, ring)
+            key = await Services(session, SYSTEM, Policy(key_secret=secret)).identity.revoke_key(
+                kid, ring
+            )
     finally:
         await engine.dispose()
     print(f"key {key.kid} revoked at {key.revoked_at}; running servers refuse its tokens now")

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.domain.changes.models import ChangeLogEntry, ChangeLogHead, Operation
+from api.domain.households.member_models import Member
 from api.domain.households.models import Household, PovertyStatus
-from api.domain.members.models import Member
 from api.domain.review.assess import evaluate, flags
 from api.domain.review.models import Answers, Assessment, Campaign, StatusRecord
 from api.domain.review.places import parents_on

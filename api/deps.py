@@ -16,6 +16,7 @@ from api.domain.errors import FieldProblem, Unauthorized, ValidationFailed
 from api.domain.identity.keys import KeyRing
 from api.domain.identity.service import AuthConfig, AuthService
 from api.domain.identity.throttle import ThrottlePolicy
+from api.domain.policy import Policy
 from api.domain.services import Services
 from api.domain.uow import RequestKey
 
@@ -96,16 +97,20 @@ async def get_optional_principal(
     return None if not token else await get_principal(auth, token, x_purpose)
 
 
-def make_services(session: AsyncSession, principal: Principal, settings: Settings) -> Services:
-    return Services(
-        session,
-        principal,
-        timedelta(hours=settings.idempotency_ttl_hours),
-        settings.key_secret.get_secret_value(),
-        settings.newly_escaped_years,
+def policy_of(settings: Settings) -> Policy:
+    return Policy(
+        idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        key_secret=settings.key_secret.get_secret_value(),
+        newly_escaped_years=settings.newly_escaped_years,
         personal_id_checks_per_hour=settings.personal_id_checks_per_hour,
         report_small_cells_below=settings.report_small_cells_below,
+        page_size_default=settings.page_size_default,
+        page_size_max=settings.page_size_max,
     )
+
+
+def make_services(session: AsyncSession, principal: Principal, settings: Settings) -> Services:
+    return Services(session, principal, policy_of(settings))
 
 
 async def get_services(

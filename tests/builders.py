@@ -14,11 +14,11 @@ from sqlmodel import SQLModel, col
 import api.domain.tables  # noqa: F401
 from api.domain.access import Principal, Role
 from api.domain.base import utcnow
+from api.domain.households.member_models import MemberCreate, MemberPublic, Relation, Sex
 from api.domain.households.models import HouseholdCreate, HouseholdPublic
 from api.domain.identity.models import Session
 from api.domain.identity.service import area_paths
 from api.domain.identity.tokens import issue_access_token
-from api.domain.members.models import MemberCreate, MemberPublic, Relation, Sex
 from api.domain.services import Services
 from api.domain.units.models import AdminUnit, UnitLevel
 

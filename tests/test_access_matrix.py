@@ -27,13 +27,13 @@ from sqlmodel import col
 from api.config import DEV_KEY_SECRET
 from api.domain.access import ROLE_PERMISSIONS, Principal, Role
 from api.domain.base import utcnow
+from api.domain.households.member_models import Member
 from api.domain.households.models import Household
 from api.domain.identity.keys import KeyRing, new_signing_key
 from api.domain.identity.models import SigningKey, UserAccount
 from api.domain.identity.service import area_paths
 from api.domain.identity.shapes import PartnerCreate, UserCreate
 from api.domain.identity.tokens import issue_access_token
-from api.domain.members.models import Member
 from api.domain.review.models import Campaign
 from api.domain.services import Services
 from tests.builders import make_household, make_member, signed_in

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db import session_factory
 from api.domain.access import SYSTEM
-from api.domain.changes.models import Operation
 from api.domain.households.models import HouseholdCreate
+from api.domain.kernel.entities import EntityType
 from api.domain.services import Services
 from tests.builders import current_villages
 from tests.conftest import IS_POSTGRES
@@ -56,16 +56,8 @@ async def test_paging_reader_never_misses_or_repeats_a_committed_change(
                 # A second transaction that writes early and commits late (or never).
                 row = await services.households.load(household.id, for_update=True)
                 row.address = f"w{n}-{i} updated"
-                services.households.bump(row)
+                services.uow.touch(EntityType.HOUSEHOLD, row, diff={"address": ["", row.address]})
                 await services.uow.flush()
-                services.uow.record(
-                    "household",
-                    row.id,
-                    Operation.UPDATE,
-                    row.version,
-                    row.unit_path,
-                    {"address": ["", row.address]},
-                )
                 await asyncio.sleep(rng.uniform(0, 0.05))
                 if rng.random() < 0.25:
                     await services.uow.rollback()

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from api.domain.households.member_models import EducationLevel, Employment
 from api.domain.households.models import Durability, InformationAsset, LatrineType, WaterSource
-from api.domain.members.models import EducationLevel, Employment
 from api.domain.review.derive import Derived, age_on, derive, derive_all
 from api.domain.review.standards import Indicator, catalog
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from api.domain.households.member_models import LeaveReason, MemberLeave, Relation, Sex
 from api.domain.households.models import Household, PovertyStatus
-from api.domain.members.models import LeaveReason, MemberLeave, Relation, Sex
 from api.domain.services import Services
 from api.domain.units.loader import UnitFile, UnitRecord, read_file
 from tests.builders import current_villages, make_household, make_member, unique_personal_id

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
+from api.domain.households.member_models import MemberPublic, Relation, Sex
 from api.domain.households.models import HouseholdPublic
-from api.domain.members.models import MemberPublic, Relation, Sex
 from api.domain.services import Services
 from tests.builders import current_villages, make_household, make_member
 

@@ -15,8 +15,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from api.domain.households.models import HouseholdCreate, HouseholdPublic, HouseholdUpdate
-from api.domain.members.models import (
+from api.domain.households.member_models import (
     LeaveReason,
     MemberCreate,
     MemberLeave,
@@ -24,6 +23,7 @@ from api.domain.members.models import (
     Relation,
     Sex,
 )
+from api.domain.households.models import HouseholdCreate, HouseholdPublic, HouseholdUpdate
 from api.domain.services import Services
 from tests.builders import current_villages, make_household, make_member, unique_personal_id
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from api.domain.access import Role
+from api.domain.households.member_models import Relation
 from api.domain.identity.shapes import PartnerCreate
-from api.domain.members.models import Relation
 from api.domain.services import Services
 from tests.builders import (
     SOUND_HOME,

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 
 from api.domain.access import Role
-from api.domain.members.models import Relation
+from api.domain.households.member_models import Relation
 from api.domain.review.suppression import TOTAL, protect
 from api.domain.services import Services
 from tests.builders import (

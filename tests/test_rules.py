@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from api.domain.members.models import Sex
-from api.domain.members.rules import personal_id_warnings
+from api.domain.households.member_models import Sex
+from api.domain.households.rules import personal_id_warnings
 from api.domain.text import folded_key, has_diacritics, like_pattern, lower_key
 
 

@@ -31,7 +31,7 @@ from api.config import Settings
 from api.db import session_factory
 from api.deps import get_principal
 from api.domain.access import SYSTEM, Principal
-from api.domain.members.models import Relation
+from api.domain.households.member_models import Relation
 from api.domain.services import Services
 from api.domain.units.loader import read_file
 from api.main import create_app

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.exc import SAWarning
 
 from api.domain.access import Role
+from api.domain.households.member_models import MemberPublic
 from api.domain.households.models import HouseholdPublic
 from api.domain.identity.shapes import PartnerCreate, UserCreate
-from api.domain.members.models import MemberPublic
 from api.domain.services import Services
 from tests.builders import make_household, make_member
 

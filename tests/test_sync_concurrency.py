@@ -17,7 +17,7 @@ from api.domain.households.models import Household
 from api.domain.identity.service import area_paths
 from api.domain.services import Services
 from api.domain.sync.models import PushRequest, PushResponse, SyncItem
-from api.domain.sync.push import Pusher
+from api.domain.sync.service import Client
 from tests.conftest import IS_POSTGRES
 
 pytestmark = [
@@ -55,7 +55,7 @@ async def test_a_shared_operation_is_a_duplicate_in_the_batch_that_commits_secon
 
     async def push(name: str) -> PushResponse:
         async with factory() as session:
-            return await Pusher(Services(session, reviewer)).push(batches[name], name)
+            return (await Services(session, reviewer).sync.push(batches[name], Client())).model
 
     # Commits wait for this lock on the change log's head, so both batches are in flight
     # (one of them waiting on the other's new household) before either commits.

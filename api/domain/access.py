@@ -11,9 +11,11 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, false, or_
+from sqlalchemy import ColumnElement, Select
 
 from api.domain.errors import Forbidden
+from api.domain.kernel.areas import covers, within
+from api.domain.kernel.masking import withhold
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 K = TypeVar("K")
@@ -164,19 +166,12 @@ def readable(principal: Principal, entity_types: Iterable[str] = READ_PERMISSION
 
 
 def in_scope(principal: Principal, unit_path: str) -> bool:
-    return any(
-        area == "" or unit_path == area or unit_path.startswith(area + "/")
-        for area in principal.areas
-    )
+    return any(covers(area, unit_path) for area in principal.areas)
 
 
 def path_condition(principal: Principal, column: Any) -> ColumnElement[bool] | None:
     """SQL condition restricting a `unit_path` column to the principal's areas (None: no limit)."""
-    if "" in principal.areas:
-        return None
-    if not principal.areas:
-        return false()
-    return or_(*(or_(column == area, column.like(area + "/%")) for area in principal.areas))
+    return within(column, principal.areas)
 
 
 def scoped(stmt: S, principal: Principal, column: Any) -> S:
@@ -189,10 +184,18 @@ M = TypeVar("M", bound=BaseModel)
 
 def mask(record: M, principal: Principal, entity: str) -> M:
     """The record as this principal may see it: fields it does not need are blanked."""
-    hidden = hidden_fields(principal, entity)
-    if not hidden:
+    values, withheld = masked(principal, entity, dict(record))
+    if not withheld:
         return record
-    return record.model_copy(update={**dict.fromkeys(hidden), "redacted": sorted(hidden)})
+    return record.model_copy(update={**{k: values[k] for k in withheld}, "redacted": withheld})
+
+
+def masked(
+    principal: Principal, entity: str, values: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Field values of an `entity` (a record, a diff, a pushed payload, a conflict) with those
+    the principal may not see blanked, and their names."""
+    return withhold(values, hidden_fields(principal, entity))
 
 
 def hidden_fields(principal: Principal, entity: str) -> frozenset[str]:

@@ -1,4 +1,5 @@
-"""Transport-neutral errors. Each carries a stable machine code that clients can rely on."""
+"""Transport-neutral errors. Each carries a stable machine code that clients can rely on, and
+the status of the RFC 9457 problem it becomes (HTTP's vocabulary for what went wrong)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ class FieldProblem:
 
 class DomainError(Exception):
     code = "domain_error"
+    status = 400
     title = "The request could not be processed"
 
     def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
@@ -28,26 +30,31 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "not_found"
+    status = 404
     title = "Not found"
 
 
 class Unauthorized(DomainError):
     code = "unauthorized"
+    status = 401
     title = "Authentication required"
 
 
 class InvalidGrant(DomainError):
     code = "invalid_grant"
+    status = 400
     title = "The credentials or grant are not valid"
 
 
 class InvalidClient(DomainError):
     code = "invalid_client"
+    status = 401
     title = "Client authentication failed"
 
 
 class Locked(DomainError):
     code = "account_locked"
+    status = 429
     title = "Too many failed sign-ins; try again later"
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
@@ -62,16 +69,19 @@ class PersonalIdCheckLimit(Locked):
 
 class PurposeRequired(DomainError):
     code = "purpose_required"
+    status = 400
     title = "Partners must state the purpose of reading personal data"
 
 
 class Forbidden(DomainError):
     code = "forbidden"
+    status = 403
     title = "Forbidden"
 
 
 class VersionConflict(DomainError):
     code = "version_conflict"
+    status = 412
     title = "The record was changed by someone else"
 
     def __init__(self, detail: str, *, current_version: int) -> None:
@@ -81,6 +91,7 @@ class VersionConflict(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+    status = 409
     title = "Conflict with the current state"
 
 
@@ -96,6 +107,7 @@ class LastAdmin(Conflict):
 
 class BatchTooLarge(DomainError):
     code = "batch_too_large"
+    status = 413
     title = "The batch holds more items than one request may carry"
 
 
@@ -111,21 +123,25 @@ class DuplicatePersonalId(Conflict):
 
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
+    status = 422
     title = "Idempotency-Key already used for a different request"
 
 
 class IdempotencyInProgress(DomainError):
     code = "idempotency_in_progress"
+    status = 409
     title = "A request with this Idempotency-Key is still being processed"
 
 
 class InvalidCursor(DomainError):
     code = "invalid_cursor"
+    status = 400
     title = "The cursor is not valid"
 
 
 class ValidationFailed(DomainError):
     code = "validation_failed"
+    status = 422
     title = "Validation failed"
 
     def __init__(self, problems: list[FieldProblem]) -> None:

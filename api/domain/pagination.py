@@ -28,6 +28,16 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
     return data[1:]
 
 
+MAX_SEQ = 2**63  # change-log positions are signed 64-bit integers
+
+
+def sequence_number(value: Any) -> int:
+    """A change-log position read from a cursor."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_SEQ:
+        raise InvalidCursor("cursor is not one this service issued")
+    return value
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None

@@ -2,6 +2,7 @@
 
 from api.domain.audit.models import PersonalDataRead
 from api.domain.changes.models import ChangeLogEntry, ChangeLogHead
+from api.domain.households.member_models import Member, MembershipEvent
 from api.domain.households.models import Household
 from api.domain.idempotency.models import IdempotencyRecord
 from api.domain.identity.models import (
@@ -13,7 +14,6 @@ from api.domain.identity.models import (
     SigningKey,
     UserAccount,
 )
-from api.domain.members.models import Member, MembershipEvent
 from api.domain.review.models import Assessment, Campaign, StatusRecord
 from api.domain.sync.models import SyncItem, SyncSession
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession

@@ -3,10 +3,11 @@
 import hashlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 from sqlalchemy import update
@@ -25,8 +26,24 @@ from api.domain.errors import (
     ValidationFailed,
 )
 from api.domain.idempotency.models import IdempotencyRecord
+from api.domain.kernel.entities import EntityType
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Versioned(Protocol):
+    version: int
+
+
+@runtime_checkable
+class Stamped(Protocol):
+    updated_at: datetime
+
+
+class Placed(Versioned, Protocol):
+    id: uuid.UUID
+    unit_path: str
+    deleted_at: datetime | None
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -79,11 +96,11 @@ class UnitOfWork:
     idempotency_ttl: timedelta = timedelta(hours=24)
     _pending: list[_PendingChange] = field(default_factory=list)
     _claim: IdempotencyRecord | None = None
-    deferred: bool = False
+    _batched: bool = False
 
     def record(
         self,
-        entity_type: str,
+        entity_type: EntityType,
         entity_id: object,
         operation: Operation,
         version: int,
@@ -144,23 +161,63 @@ class UnitOfWork:
         )
         return result
 
+    # Bookkeeping: every write of a versioned record goes through these, and only these.
+
+    def created(self, entity: EntityType, row: Placed, diff: dict[str, Any] | None = None) -> None:
+        self.record(entity, row.id, Operation.CREATE, row.version, row.unit_path, diff)
+
+    def touch(
+        self,
+        entity: EntityType,
+        row: Placed,
+        operation: Operation = Operation.UPDATE,
+        diff: dict[str, Any] | None = None,
+    ) -> None:
+        """A new version of `row`: its number bumped, its time stamped, the change logged."""
+        self.bump(entity, row, row.id, row.unit_path, operation, diff)
+
+    def bump(
+        self,
+        entity: EntityType,
+        row: Versioned,
+        key: object,
+        path: str,
+        operation: Operation = Operation.UPDATE,
+        diff: dict[str, Any] | None = None,
+    ) -> None:
+        """`touch` for records keyed or placed otherwise (units by code, accounts by area)."""
+        row.version += 1
+        if isinstance(row, Stamped):
+            row.updated_at = utcnow()
+        self.record(entity, key, operation, row.version, path, diff)
+
+    def remove(self, entity: EntityType, row: Placed) -> None:
+        """A soft delete: the row stays, with a tombstone in the change log."""
+        row.deleted_at = utcnow()
+        self.touch(entity, row, Operation.DELETE)
+
+    @property
+    def batched(self) -> bool:
+        return self._batched
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator["Batch"]:
+        """Many use cases in one transaction (a sync batch): each only flushes, each runs in
+        a savepoint of its own (`Batch.step`), and the caller commits once at the end."""
+        self._batched = True
+        try:
+            yield Batch(self)
+        finally:
+            self._batched = False
+
     async def flush(self) -> None:
         try:
             await self.session.flush()
         except IntegrityError as exc:
             raise Conflict("the write conflicts with existing data") from exc
 
-    def mark(self) -> int:
-        """A point to rewind the pending change-log entries to (a batch item's savepoint)."""
-        return len(self._pending)
-
-    def rewind(self, mark: int) -> None:
-        del self._pending[mark:]
-
     async def commit(self, result: StoredResult | None = None) -> None:
-        if self.deferred:
-            # A sync batch runs many use cases in one transaction: each use case only flushes,
-            # and the batch commits once, with all its change-log entries, at the end.
+        if self._batched:
             await self.flush()
             return
         await self.finish(result)
@@ -215,3 +272,22 @@ class UnitOfWork:
         )
         self._pending.clear()
         await self.session.flush()
+
+
+@dataclass
+class Batch:
+    uow: UnitOfWork
+
+    @asynccontextmanager
+    async def step(self) -> AsyncIterator[None]:
+        """One use case of the batch: if it fails, its writes and its change-log entries are
+        undone, and the batch goes on."""
+        mark = len(self.uow._pending)
+        nested = await self.uow.session.begin_nested()
+        try:
+            yield
+            await nested.commit()
+        except BaseException:
+            await nested.rollback()
+            del self.uow._pending[mark:]
+            raise

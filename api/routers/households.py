@@ -4,18 +4,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
+from api.domain.households.member_models import (
+    HeadChange,
+    MemberCreate,
+    MemberPublic,
+    MembershipEventPublic,
+)
 from api.domain.households.models import (
     HouseholdCreate,
     HouseholdFilter,
     HouseholdPublic,
     HouseholdUpdate,
     PovertyStatus,
-)
-from api.domain.members.models import (
-    HeadChange,
-    MemberCreate,
-    MemberPublic,
-    MembershipEventPublic,
 )
 from api.domain.pagination import Page
 from api.routers.common import ERRORS, WRITE_ERRORS, After, Limit, etag

@@ -3,7 +3,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
-from api.domain.members.models import MemberLeave, MemberPublic, MemberUpdate
+from api.domain.households.member_models import MemberLeave, MemberPublic, MemberUpdate
 from api.routers.common import ERRORS, WRITE_ERRORS, etag
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"], responses=ERRORS)

@@ -1,15 +1,10 @@
-import hashlib
-import time
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.deps import ServicesDep
-from api.domain.errors import DomainError
-from api.domain.services import Services
+from api.deps import RequestKeyDep, ServicesDep
 from api.domain.sync.models import (
-    CURSOR_CHARS,
     Digest,
     Entity,
     ItemState,
@@ -20,12 +15,9 @@ from api.domain.sync.models import (
     Resolve,
     SnapshotPage,
     SyncItemPublic,
-    SyncSession,
     SyncSessionPublic,
 )
-from api.domain.sync.push import Pusher
-from api.domain.sync.service import SyncService
-from api.errors import status_of
+from api.domain.sync.service import Answer, Client
 from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERRORS)
@@ -35,53 +27,13 @@ DeviceId = Annotated[
 AppVersion = Annotated[str | None, Header(max_length=60)]
 
 
-def _json(model: PushResponse | PullPage | SnapshotPage) -> Response:
-    return Response(model.model_dump_json(), media_type="application/json")
+def _client(request: Request, device: str | None, app_version: str | None) -> Client:
+    length = request.headers.get("content-length", "0")
+    return Client(device, app_version, int(length) if length.isdigit() else 0)
 
 
-class _Logged:
-    """Records a sync request in the sync log, refused ones too (with their status)."""
-
-    def __init__(
-        self,
-        svc: Services,
-        request: Request,
-        kind: str,
-        device: str | None,
-        app_version: str | None,
-        cursor_in: str | None = None,
-    ) -> None:
-        self.svc, self.request = svc, request
-        self.started = time.perf_counter()
-        self.entry = SyncSession(
-            id=uuid.uuid4(),
-            actor="",
-            device_id=device or svc.principal.client,
-            app_version=app_version,
-            kind=kind,
-            cursor_in=cursor_in[:CURSOR_CHARS] if cursor_in else None,
-            bytes_in=int(request.headers.get("content-length", "0") or 0),
-        )
-
-    def answered(
-        self, response: Response, counts: dict[str, int], cursor_out: str | None = None
-    ) -> Response:
-        self.entry.bytes_out, self.entry.counts = len(response.body), counts
-        self.entry.cursor_out = cursor_out[:CURSOR_CHARS] if cursor_out else None
-        return response
-
-    async def __aenter__(self) -> "_Logged":
-        return self
-
-    async def __aexit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if exc is not None:
-            if not isinstance(exc, DomainError):
-                return
-            await self.svc.session.rollback()
-            self.entry.status_code = status_of(exc)
-            self.entry.counts = {"refused": 1}
-        self.entry.duration_ms = round((time.perf_counter() - self.started) * 1000)
-        await SyncService(self.svc).log_session(self.entry)
+def _json(answer: Answer[Any]) -> Response:
+    return Response(answer.body, media_type="application/json")
 
 
 @router.post(
@@ -107,11 +59,7 @@ async def push(
     Re-sending a batch with the same `batch_id` returns the same answer and applies nothing
     twice. `mode=all_or_nothing` writes nothing unless every item applies; `dry_run` only
     validates."""
-    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    kind = "dry_run" if body.dry_run else "push"
-    async with _Logged(svc, request, kind, x_device_id, x_app_version) as log:
-        result = await Pusher(svc, x_device_id).push(body, fingerprint)
-        return log.answered(_json(result), result.counts)
+    return _json(await svc.sync.push(body, _client(request, x_device_id, x_app_version)))
 
 
 @router.get("/pull", response_model=PullPage)
@@ -126,9 +74,8 @@ async def pull(
     """Changes to records in your area after `cursor`, in commit order: `upsert` (the whole
     record), `delete` (a tombstone) or `drop` (the record left your area). When your areas
     changed since the cursor was issued, `scope` says which to drop and which to snapshot."""
-    async with _Logged(svc, request, "pull", x_device_id, x_app_version, cursor) as log:
-        page = await SyncService(svc).pull(cursor, limit)
-        return log.answered(_json(page), {"changes": len(page.changes)}, page.cursor)
+    client = _client(request, x_device_id, x_app_version)
+    return _json(await svc.sync.pull(cursor, limit, client))
 
 
 @router.get("/snapshot", response_model=SnapshotPage)
@@ -143,9 +90,8 @@ async def snapshot(
 ) -> Response:
     """A first download of a unit: households with their members and assessments, page by
     page (`next` → `after`), and the open campaigns. Then pull from `cursor`."""
-    async with _Logged(svc, request, "snapshot", x_device_id, x_app_version, after) as log:
-        page = await SyncService(svc).snapshot(unit, after, limit)
-        return log.answered(_json(page), {"households": len(page.households)}, page.cursor)
+    client = _client(request, x_device_id, x_app_version)
+    return _json(await svc.sync.snapshot(unit, after, limit, client))
 
 
 @router.get("/digest")
@@ -158,7 +104,7 @@ async def digest(
     """Check what a device holds without downloading it: per bucket (first hex digit of the
     id), the count and the SHA-256 of the sorted lines `id:version\\n`. Ask for one `bucket`
     to get its ids and versions, then fetch only the records that differ."""
-    return await SyncService(svc).digest(unit, entity, bucket)
+    return await svc.sync.digest(unit, entity, bucket)
 
 
 @router.get("/sessions")
@@ -170,7 +116,7 @@ async def sessions(
 ) -> list[SyncSessionPublic]:
     """The sync log of your area, newest first: who synced from which device and app
     version, cursors in and out, items and their outcomes, bytes and duration."""
-    return await SyncService(svc).sessions(actor, device_id, limit)
+    return await svc.sync.sessions(actor, device_id, limit)
 
 
 @router.get("/items")
@@ -182,11 +128,13 @@ async def items(
 ) -> list[SyncItemPublic]:
     """Pushed items that did not apply, with their payload: conflicts and rejections, yours
     and (for officers and supervisors) those of your area."""
-    return await SyncService(svc).items(outcome, state, limit)
+    return await svc.sync.items(outcome, state, limit)
 
 
 @router.post("/items/{item_id}/resolve", responses=WRITE_ERRORS)
-async def resolve(svc: ServicesDep, item_id: uuid.UUID, body: Resolve) -> SyncItemPublic:
+async def resolve(
+    svc: ServicesDep, item_id: uuid.UUID, body: Resolve, key: RequestKeyDep
+) -> SyncItemPublic:
     """Resolve a conflict or a rejection: `take_mine` applies what the device sent,
     `take_theirs` keeps the server's values, `new_values` applies `values`."""
-    return await SyncService(svc).resolve(item_id, body)
+    return await svc.sync.resolve(item_id, body, key)

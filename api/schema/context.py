@@ -4,8 +4,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.domain.errors import Unauthorized
+from api.domain.households.member_models import MemberPublic, MembershipEventPublic
 from api.domain.households.models import HouseholdPublic
-from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.services import Services
 from api.domain.units.models import UnitPublic
 from api.domain.units.service import to_public as unit_public

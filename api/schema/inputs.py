@@ -8,8 +8,8 @@ from pydantic import BaseModel, ValidationError
 from strawberry.experimental import pydantic as spyd
 
 from api.domain.errors import FieldProblem, ValidationFailed
+from api.domain.households.member_models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
 from api.domain.households.models import HouseholdCreate, HouseholdFilter, HouseholdUpdate
-from api.domain.members.models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
 from api.domain.uow import RequestKey
 from api.schema.errors import graphql_path
 

@@ -2,8 +2,8 @@ import uuid
 
 import strawberry
 
+from api.domain.households.member_models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
 from api.domain.households.models import HouseholdCreate, HouseholdUpdate
-from api.domain.members.models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
 from api.schema.inputs import (
     HeadChangeInput,
     HouseholdInput,

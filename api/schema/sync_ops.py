@@ -7,8 +7,7 @@ from strawberry.experimental import pydantic as spyd
 from strawberry.scalars import JSON
 
 from api.domain.sync.models import ItemState, Outcome, Resolution, Resolve, SyncItemPublic
-from api.domain.sync.service import SyncService
-from api.schema.inputs import to_model
+from api.schema.inputs import request_key, to_model
 from api.schema.types import Info, as_type
 
 
@@ -52,13 +51,20 @@ class SyncQuery:
         state: ItemState | None = ItemState.OPEN,
         first: int = 100,
     ) -> list[SyncItem]:
-        found = await SyncService(info.context.services).items(outcome, state, min(first, 500))
+        found = await info.context.services.sync.items(outcome, state, min(first, 500))
         return [as_type(SyncItem, i) for i in found]
 
 
 @strawberry.type
 class SyncMutation:
     @strawberry.mutation(description="take_mine, take_theirs, or new_values with `values`")
-    async def resolve_sync_item(self, info: Info, id: uuid.UUID, input: ResolveInput) -> SyncItem:
+    async def resolve_sync_item(
+        self,
+        info: Info,
+        id: uuid.UUID,
+        input: ResolveInput,
+        idempotency_key: str | None = None,
+    ) -> SyncItem:
         body = to_model(Resolve, input)
-        return as_type(SyncItem, await SyncService(info.context.services).resolve(id, body))
+        key = request_key(idempotency_key, f"resolveSyncItem {id}", body)
+        return as_type(SyncItem, await info.context.services.sync.resolve(id, body, key))

@@ -7,10 +7,10 @@ from pydantic import BaseModel
 from strawberry.experimental import pydantic as spyd
 
 from api.domain.changes.models import ChangePublic
+from api.domain.households.member_models import MemberPublic, MembershipEventPublic
 from api.domain.households.models import HouseholdPublic
 from api.domain.identity.shapes import HiddenFields as HiddenFieldsModel
 from api.domain.identity.shapes import MePublic
-from api.domain.members.models import MemberPublic, MembershipEventPublic
 from api.domain.pagination import Page
 from api.domain.units.models import UnitLineage as UnitLineageModel
 from api.domain.units.models import UnitLink as UnitLinkModel

@@ -16,15 +16,15 @@ from api.domain.audit.models import PersonalDataRead, ReadPublic, WritePublic
 from api.domain.base import utcnow
 from api.domain.changes.models import ChangeLogEntry
 from api.domain.errors import PurposeRequired
+from api.domain.uow import UnitOfWork
 
 
 async def log_partner_reads(
-    session: AsyncSession,
-    principal: Principal,
-    entity_type: str,
-    records: Iterable[tuple[str, str]],
+    uow: UnitOfWork, entity_type: str, records: Iterable[tuple[str, str]]
 ) -> None:
-    """Record (id, unit_path) pairs shown to a partner. Commits: a read has no other write."""
+    """Record (id, unit_path) pairs shown to a partner; committed at once, since a read has no
+    other write (within a batch, with the batch)."""
+    principal = uow.principal
     if not principal.is_partner:
         return
     if not principal.purpose:
@@ -44,8 +44,8 @@ async def log_partner_reads(
     if rows:
         # A Core insert goes through the session's one-operation-at-a-time guard; add_all
         # would touch the shared identity map while a concurrent GraphQL sibling flushes.
-        await session.execute(insert(PersonalDataRead), rows)
-        await session.commit()
+        await uow.session.execute(insert(PersonalDataRead), rows)
+        await uow.commit()
 
 
 def require_purpose(principal: Principal) -> None:
@@ -95,10 +95,7 @@ class AuditTrail:
         """Old and new values of fields the reader may not see are replaced by nulls and the
         field is listed in `redacted`, as on the record itself."""
         shown = WritePublic.model_validate(entry, from_attributes=True)
-        hidden = access.hidden_fields(self.principal, entry.entity_type) & shown.diff.keys()
-        if hidden:
-            shown.diff = {k: [None, None] if k in hidden else v for k, v in shown.diff.items()}
-            shown.redacted = sorted(hidden)
+        shown.diff, shown.redacted = access.masked(self.principal, entry.entity_type, shown.diff)
         return shown
 
     async def reads(self, q: AuditQuery) -> list[ReadPublic]:

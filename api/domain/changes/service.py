@@ -5,11 +5,9 @@ from sqlmodel import col
 from api.domain import access
 from api.domain.access import Permission, Principal
 from api.domain.changes.models import ChangeLogEntry, ChangePage, ChangePublic
-from api.domain.errors import InvalidCursor
-from api.domain.pagination import decode_cursor, encode_cursor
+from api.domain.pagination import decode_cursor, encode_cursor, sequence_number
 
 CURSOR_KIND = "chg"
-MAX_SEQ = 2**63
 
 
 class ChangeFeed:
@@ -27,9 +25,7 @@ class ChangeFeed:
         after_seq = 0
         if after:
             (value,) = decode_cursor(CURSOR_KIND, after, 1)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_SEQ:
-                raise InvalidCursor("cursor is not one this service issued")
-            after_seq = value
+            after_seq = sequence_number(value)
         stmt = select(ChangeLogEntry).where(
             col(ChangeLogEntry.seq) > after_seq,
             col(ChangeLogEntry.entity_type).in_(access.readable(self.principal)),

@@ -1,84 +1,54 @@
 import uuid
-from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, exists
 from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
-from api.domain.base import diff, new_id, snapshot, utcnow
+from api.domain.base import diff, new_id, snapshot
 from api.domain.changes.models import Operation
-from api.domain.errors import Conflict, FieldProblem, ValidationFailed, VersionConflict
+from api.domain.errors import Conflict, FieldProblem, ValidationFailed
+from api.domain.households.member_models import Member
 from api.domain.households.models import (
     Household,
     HouseholdCreate,
     HouseholdFilter,
     HouseholdPublic,
     HouseholdUpdate,
+    PovertyStatus,
 )
+from api.domain.households.records import HOUSEHOLD
+from api.domain.households.search import member_matches
+from api.domain.kernel.aggregate import delete_children, relocate
+from api.domain.kernel.areas import under
+from api.domain.kernel.records import RecordService, check_version
+from api.domain.kernel.registry import Stored
 from api.domain.keyset import after_position, position
-from api.domain.members.models import Member
-from api.domain.members.search import member_matches
 from api.domain.pagination import Page
-from api.domain.records import RecordService
-from api.domain.review.models import Assessment, StatusRecord
 from api.domain.units.service import UnitService
 from api.domain.uow import RequestKey, UnitOfWork
 
-ENTITY = "household"
 CURSOR_KIND = "hh"
 
 
-def to_public(row: Household) -> HouseholdPublic:
-    return HouseholdPublic.model_validate(row, from_attributes=True)
-
-
-def check_version(expected: int | None, current: int, what: str) -> None:
-    if expected is not None and expected != current:
-        raise VersionConflict(
-            f"{what} is at version {current}, the change was based on version {expected}",
-            current_version=current,
-        )
-
-
 class HouseholdService(RecordService[Household, HouseholdPublic]):
-    entity = ENTITY
-    model = Household
+    registration = HOUSEHOLD
 
     def __init__(self, uow: UnitOfWork, units: UnitService) -> None:
         super().__init__(uow)
         self.units = units
-
-    def to_public(self, row: Household) -> HouseholdPublic:
-        return to_public(row)
 
     async def get(self, household_id: uuid.UUID) -> HouseholdPublic:
         self.reading()
         (shown,) = await self.shown([await self.load(household_id)])
         return shown
 
-    async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, HouseholdPublic]:
-        self.reading()
-        wanted = set(ids)
-        if not wanted:
-            return {}
-        stmt = access.scoped(
-            select(Household).where(
-                col(Household.id).in_(wanted),
-                col(Household.deleted_at).is_(None),
-            ),
-            self.principal,
-            col(Household.unit_path),
-        )
-        rows = (await self.session.scalars(stmt)).all()
-        return {h.id: h for h in await self.shown(rows)}
-
     async def find(
         self, flt: HouseholdFilter, after: str | None, limit: int
     ) -> Page[HouseholdPublic]:
         self.reading()
-        stmt = select(Household).where(col(Household.deleted_at).is_(None))
-        stmt = access.scoped(stmt, self.principal, col(Household.unit_path))
+        stmt = self.registration.readable(self.principal)
         if flt.unit:
             stmt = stmt.where(await self._in_unit(flt.unit))
         if flt.status:
@@ -109,9 +79,9 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
     async def _in_unit(self, code: str) -> ColumnElement[bool]:
         unit = await self.units.get(code)
         if unit.valid_to is None:
-            return col(Household.unit_path).like(unit.path + "/%") | (
-                col(Household.unit_path) == unit.path
-            )
+            condition = under(col(Household.unit_path), unit.path)
+            assert condition is not None
+            return condition
         # A unit that no longer exists: the villages that were under it on its last day.
         villages = await self.units.descendant_codes(code, unit.valid_to)
         return col(Household.village_code).in_(villages)
@@ -138,9 +108,7 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
         )
         self.session.add(row)
         await self.uow.flush()
-        self.uow.record(
-            ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, snapshot(row))
-        )
+        self.uow.created(self.entity, row, diff({}, snapshot(row)))
         return self.public(row)
 
     async def update(
@@ -153,110 +121,70 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
         )
         before = snapshot(row)
         changes = data.model_dump(exclude_unset=True, exclude={"version"})
+        path = row.unit_path
         if "village_code" in changes and changes["village_code"] != row.village_code:
             village = await self.units.current_village(changes["village_code"])
             if not access.in_scope(self.principal, village.path):
                 raise ValidationFailed(
                     [FieldProblem("village_code", "outside your area", "out_of_scope")]
                 )
-            row.unit_path = village.path
+            path = village.path
         for name, value in changes.items():
             setattr(row, name, value)
-        after = snapshot(row)
-        changed = diff(before, after)
-        if not changed:
+        changed = diff(before, snapshot(row))
+        if not changed and path == row.unit_path:
             return self.public(row)
-        self.bump(row)
-        if "unit_path" in changed:
-            # Readers of the old area (devices syncing it) learn that the record left it.
-            self.uow.record(ENTITY, row.id, Operation.EXIT, row.version, before["unit_path"])
-            await self._move_members(row)
-        await self.uow.flush()
-        self.uow.record(ENTITY, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
+        if path != row.unit_path:
+            # Members, assessments and status periods follow their household.
+            await relocate(self.uow, self.registration, row, path, changed)
+        else:
+            self.uow.touch(self.entity, row, diff=changed)
         await self.uow.commit()
         return self.public(row)
-
-    def bump(self, row: Household) -> None:
-        row.version += 1
-        row.updated_at = utcnow()
-
-    async def _members_of(self, row: Household) -> Sequence[Member]:
-        return (
-            await self.session.scalars(
-                select(Member).where(
-                    col(Member.household_id) == row.id,
-                    col(Member.deleted_at).is_(None),
-                )
-            )
-        ).all()
-
-    async def _move_members(self, row: Household) -> None:
-        """Members, assessments and status periods follow their household to its new area."""
-        assessments = await self.session.scalars(
-            select(Assessment).where(
-                col(Assessment.household_id) == row.id, col(Assessment.deleted_at).is_(None)
-            )
-        )
-        for a in assessments.all():
-            old_path, a.unit_path = a.unit_path, row.unit_path
-            a.version += 1
-            a.updated_at = utcnow()
-            self.uow.record("assessment", a.id, Operation.EXIT, a.version, old_path)
-            self.uow.record(
-                "assessment",
-                a.id,
-                Operation.UPDATE,
-                a.version,
-                a.unit_path,
-                {"unit_path": [old_path, a.unit_path]},
-            )
-        await self.session.execute(
-            update(StatusRecord)
-            .where(col(StatusRecord.household_id) == row.id)
-            .values(unit_path=row.unit_path)
-        )
-        for m in await self._members_of(row):
-            old_path = m.unit_path
-            m.unit_path = row.unit_path
-            m.version += 1
-            m.updated_at = utcnow()
-            self.uow.record("member", m.id, Operation.EXIT, m.version, old_path)
-            self.uow.record(
-                "member",
-                m.id,
-                Operation.UPDATE,
-                m.version,
-                m.unit_path,
-                {"unit_path": [old_path, m.unit_path]},
-            )
 
     async def delete(self, household_id: uuid.UUID, if_match: int | None = None) -> None:
         access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
         row = await self.load(household_id, for_update=True)
         check_version(if_match, row.version, "the household")
-        now = utcnow()
-        for m in await self._members_of(row):
-            m.deleted_at, m.updated_at, m.version = now, now, m.version + 1
-            self.uow.record("member", m.id, Operation.DELETE, m.version, m.unit_path)
-        row.deleted_at = now
-        self.bump(row)
-        await self.uow.flush()
-        self.uow.record(ENTITY, row.id, Operation.DELETE, row.version, row.unit_path)
+        await delete_children(self.uow, self.registration, row.id)
+        self.uow.remove(self.entity, row)
         await self.uow.commit()
 
-    async def set_head(self, row: Household, member_id: uuid.UUID | None) -> None:
-        """Point the household at its head (a helper of membership use cases: flushes only)."""
+    # For the aggregate's other use cases and the review: they only flush.
+
+    def set_head(self, row: Household, member_id: uuid.UUID | None) -> None:
         before = row.head_member_id
         row.head_member_id = member_id
-        self.bump(row)
-        self.uow.record(
-            ENTITY,
-            row.id,
+        self.uow.touch(
+            self.entity,
+            row,
             Operation.MEMBERSHIP,
-            row.version,
-            row.unit_path,
             {"head_member_id": [_s(before), _s(member_id)]},
         )
+
+    def set_status(self, row: Household, status: PovertyStatus) -> None:
+        """A recognition decided the household's status."""
+        old = row.poverty_status
+        if old == status:
+            return
+        row.poverty_status = status
+        before = None if old is None else old.value
+        self.uow.touch(self.entity, row, diff={"poverty_status": [before, status.value]})
+
+    # Device sync calls the same use cases.
+
+    async def create_record(self, record_id: uuid.UUID, data: dict[str, Any]) -> Stored:
+        h = await self.create(HouseholdCreate.model_validate({**data, "id": record_id}))
+        return Stored(h.version, h.unit_path)
+
+    async def update_record(
+        self, record_id: uuid.UUID, data: dict[str, Any], version: int
+    ) -> Stored:
+        h = await self.update(record_id, HouseholdUpdate.model_validate(data), version)
+        return Stored(h.version, h.unit_path)
+
+    async def delete_record(self, record_id: uuid.UUID, version: int) -> None:
+        await self.delete(record_id, version)
 
 
 def _s(value: uuid.UUID | None) -> str | None:

@@ -32,6 +32,7 @@ from api.domain.identity.shapes import (
     UserCreate,
     UserPublic,
 )
+from api.domain.kernel.entities import EntityType
 from api.domain.uow import UnitOfWork
 
 
@@ -76,7 +77,7 @@ class IdentityAdmin:
         await self.uow.flush()
         public = UserPublic.model_validate(user, from_attributes=True)
         self.uow.record(
-            "user_account",
+            EntityType.USER_ACCOUNT,
             user.id,
             Operation.CREATE,
             user.version,
@@ -124,19 +125,18 @@ class IdentityAdmin:
         if user.active and not active:
             await self._keep_an_admin(user)
         if user.active != active:
-            user.active, user.version, user.updated_at = active, user.version + 1, utcnow()
+            user.active = active
             if not active:
                 await self._revoke(
                     col(Session.subject) == user_subject(user.id), "account disabled"
                 )
             paths = await self._user_paths(user)
-            self.uow.record(
-                "user_account",
+            self.uow.bump(
+                EntityType.USER_ACCOUNT,
+                user,
                 user.id,
-                Operation.UPDATE,
-                user.version,
                 paths[0] if paths else "",
-                {"active": [not active, active]},
+                diff={"active": [not active, active]},
             )
             await self.uow.commit()
         return UserPublic.model_validate(user, from_attributes=True)
@@ -221,7 +221,7 @@ class IdentityAdmin:
             )
         )
         self.uow.record(
-            "partner_client",
+            EntityType.PARTNER_CLIENT,
             data.client_id,
             Operation.CREATE,
             1,
@@ -239,7 +239,7 @@ class IdentityAdmin:
         secret = new_token()
         client.secret_hash, client.secret_rotated_at = await hash_secret(secret), utcnow()
         self.uow.record(
-            "partner_client",
+            EntityType.PARTNER_CLIENT,
             client_id,
             Operation.UPDATE,
             1,
@@ -260,7 +260,9 @@ class IdentityAdmin:
         """The new key signs from now on, in every process from its next request."""
         access.require(self.principal, Permission.KEYS_MANAGE)
         key = await keys.rotate(self.session, self.key_secret, ring.token_lifetime)
-        self.uow.record("signing_key", key.kid, Operation.CREATE, 1, "", {"kid": [None, key.kid]})
+        self.uow.record(
+            EntityType.SIGNING_KEY, key.kid, Operation.CREATE, 1, "", {"kid": [None, key.kid]}
+        )
         await self.uow.commit()
         await ring.load(self.session)
         return KeyPublic.model_validate(key, from_attributes=True)
@@ -272,7 +274,7 @@ class IdentityAdmin:
         if newly:
             assert key.revoked_at is not None
             self.uow.record(
-                "signing_key",
+                EntityType.SIGNING_KEY,
                 kid,
                 Operation.UPDATE,
                 1,

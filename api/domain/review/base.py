@@ -5,24 +5,17 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from api.domain import access
 from api.domain.access import Principal
-from api.domain.base import utcnow
 from api.domain.errors import FieldProblem, NotFound, ValidationFailed
+from api.domain.households.member_models import Member
+from api.domain.households.members import MemberService
 from api.domain.households.models import Household
 from api.domain.households.service import HouseholdService
-from api.domain.members.models import Member, MembershipStatus
 from api.domain.review.derive import reads
 from api.domain.review.models import Assessment, AssessmentPublic, Campaign, CampaignPublic
 from api.domain.review.places import Place
 from api.domain.review.standards import Catalog, catalog
-
-CAMPAIGN = "review_campaign"
-ASSESSMENT = "assessment"
-STATUS = "household_status"
 
 
 def campaign_public(row: Campaign) -> CampaignPublic:
@@ -63,10 +56,12 @@ class ReviewBase:
     def __init__(
         self,
         households: HouseholdService,
+        members: MemberService,
         standards: Catalog | None = None,
         newly_escaped_years: int = 3,
     ) -> None:
         self.households = households
+        self.members = members
         self.uow = households.uow
         self.session = households.session
         self.principal = households.principal
@@ -85,22 +80,10 @@ class ReviewBase:
             ) from None
 
     async def _members(self, household_id: uuid.UUID) -> Sequence[Member]:
-        return (
-            await self.session.scalars(
-                select(Member).where(
-                    col(Member.household_id) == household_id,
-                    col(Member.deleted_at).is_(None),
-                    col(Member.membership_status) == MembershipStatus.ACTIVE,
-                )
-            )
-        ).all()
+        return await self.members.active(household_id)
 
     def _shown(self, row: Assessment) -> AssessmentPublic:
         return assessment_view(row, self.principal, self.catalog)
-
-    def _bump(self, row: Assessment) -> None:
-        row.version += 1
-        row.updated_at = utcnow()
 
 
 def enum_value(value: Any) -> Any:

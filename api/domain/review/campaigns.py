@@ -9,9 +9,9 @@ from sqlmodel import col
 from api.domain import access
 from api.domain.access import Permission
 from api.domain.base import new_id
-from api.domain.changes.models import Operation
 from api.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
-from api.domain.review.base import CAMPAIGN, ReviewBase, campaign_public
+from api.domain.kernel.entities import EntityType
+from api.domain.review.base import ReviewBase, campaign_public
 from api.domain.review.models import Campaign, CampaignCreate, CampaignKind, CampaignPublic
 from api.domain.review.standards import Standard
 from api.domain.uow import RequestKey
@@ -97,7 +97,7 @@ class CampaignOps(ReviewBase):
         )
         self.session.add(row)
         await self.uow.flush()
-        self.uow.record(CAMPAIGN, row.id, Operation.CREATE, row.version, row.unit_path)
+        self.uow.created(EntityType.CAMPAIGN, row)
         return campaign_public(row)
 
     async def _current_path(self, code: str) -> str:

@@ -7,9 +7,10 @@ from api.domain.audit.service import log_partner_reads
 from api.domain.base import new_id
 from api.domain.changes.models import Operation
 from api.domain.errors import FieldProblem, ValidationFailed
+from api.domain.kernel.entities import EntityType
 from api.domain.review import status as book
 from api.domain.review.assess import flags
-from api.domain.review.base import STATUS, ReviewBase, enum_value
+from api.domain.review.base import ReviewBase
 from api.domain.review.models import Answers, Assessment, StatusAsOf, StatusPublic, StatusRecord
 
 
@@ -62,25 +63,14 @@ class RecognitionOps(ReviewBase):
         )
         self.session.add(record)
         self.uow.record(
-            STATUS,
+            EntityType.HOUSEHOLD_STATUS,
             record.id,
             Operation.CREATE,
             1,
             household.unit_path,
             {"status": [None, row.status.value], "movement": [None, move.value]},
         )
-        old = household.poverty_status
-        if old != row.status:
-            household.poverty_status = row.status
-            self.households.bump(household)
-            self.uow.record(
-                "household",
-                household.id,
-                Operation.UPDATE,
-                household.version,
-                household.unit_path,
-                {"poverty_status": [enum_value(old), row.status.value]},
-            )
+        self.households.set_status(household, row.status)
 
     # Status --------------------------------------------------------------------------------
 
@@ -102,5 +92,5 @@ class RecognitionOps(ReviewBase):
         self.households.reading()
         household = await self.households.load(household_id)
         await log_partner_reads(
-            self.session, self.principal, STATUS, [(str(household.id), household.unit_path)]
+            self.uow, EntityType.HOUSEHOLD_STATUS, [(str(household.id), household.unit_path)]
         )

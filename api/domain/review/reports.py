@@ -15,8 +15,8 @@ from sqlmodel import col
 from api.domain import access
 from api.domain.access import Permission, Principal
 from api.domain.errors import FieldProblem, NotFound, ValidationFailed
+from api.domain.households.member_models import Member
 from api.domain.households.models import Household, PovertyStatus
-from api.domain.members.models import Member
 from api.domain.review.assess import LISTED
 from api.domain.review.classify import Survey, classify
 from api.domain.review.derive import derive

@@ -19,11 +19,13 @@ from api.domain.errors import (
     ValidationFailed,
 )
 from api.domain.households.models import Household
-from api.domain.households.service import check_version
+from api.domain.kernel import records
+from api.domain.kernel.records import check_version
+from api.domain.kernel.registry import Stored
 from api.domain.keyset import after_position, position
 from api.domain.pagination import Page
 from api.domain.review.assess import LISTED, evaluate
-from api.domain.review.base import ASSESSMENT, enum_value
+from api.domain.review.base import enum_value
 from api.domain.review.campaigns import CampaignOps
 from api.domain.review.lifecycle import EDITABLE, STEPS, Action, TransitionRequest
 from api.domain.review.models import (
@@ -37,6 +39,7 @@ from api.domain.review.models import (
 )
 from api.domain.review.places import place_of
 from api.domain.review.recognition import RecognitionOps
+from api.domain.review.records import ASSESSMENT
 from api.domain.uow import RequestKey
 
 CURSOR_KIND = "as"
@@ -92,7 +95,7 @@ class ReviewService(CampaignOps, RecognitionOps):
         await self._evaluate(row, household, strict=False)
         self.session.add(row)
         await self.uow.flush()
-        self.uow.record(ASSESSMENT, row.id, Operation.CREATE, row.version, row.unit_path)
+        self.uow.created(ASSESSMENT.entity, row)
         return self._shown(row)
 
     async def _evaluate(self, row: Assessment, household: Household, *, strict: bool) -> None:
@@ -124,17 +127,10 @@ class ReviewService(CampaignOps, RecognitionOps):
         row.explanation = c.explanation[:500]
 
     async def _load(self, assessment_id: uuid.UUID, *, for_update: bool = False) -> Assessment:
-        access.require(self.principal, Permission.REVIEW_READ)
-        stmt = access.scoped(
-            select(Assessment).where(col(Assessment.id) == assessment_id),
-            self.principal,
-            col(Assessment.unit_path),
+        records.reading(self.uow, ASSESSMENT)
+        row: Assessment = await records.load(
+            self.uow, ASSESSMENT, assessment_id, for_update=for_update
         )
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = (await self.session.scalars(stmt)).one_or_none()
-        if row is None or row.deleted_at is not None:
-            raise NotFound(f"no assessment {assessment_id}")
         return row
 
     async def assessment(self, assessment_id: uuid.UUID) -> AssessmentPublic:
@@ -143,24 +139,15 @@ class ReviewService(CampaignOps, RecognitionOps):
     async def assessments_by_id(
         self, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, AssessmentPublic]:
-        access.require(self.principal, Permission.REVIEW_READ)
-        stmt = access.scoped(
-            select(Assessment).where(col(Assessment.id).in_(set(ids))),
-            self.principal,
-            col(Assessment.unit_path),
-        )
-        return {r.id: self._shown(r) for r in (await self.session.scalars(stmt)).all()}
+        records.reading(self.uow, ASSESSMENT)
+        rows = await records.rows_of(self.uow, ASSESSMENT, ids)
+        return {r.id: self._shown(r) for r in rows}
 
     async def assessments_of(self, household_ids: Sequence[uuid.UUID]) -> list[AssessmentPublic]:
         """The live assessments of many households (a sync snapshot's page)."""
-        access.require(self.principal, Permission.REVIEW_READ)
-        stmt = access.scoped(
-            select(Assessment).where(
-                col(Assessment.household_id).in_(set(household_ids)),
-                col(Assessment.deleted_at).is_(None),
-            ),
-            self.principal,
-            col(Assessment.unit_path),
+        records.reading(self.uow, ASSESSMENT)
+        stmt = ASSESSMENT.readable(self.principal).where(
+            col(Assessment.household_id).in_(set(household_ids))
         )
         rows = (await self.session.scalars(stmt.order_by(col(Assessment.created_at)))).all()
         return [self._shown(r) for r in rows]
@@ -173,12 +160,8 @@ class ReviewService(CampaignOps, RecognitionOps):
         household_id: uuid.UUID | None = None,
         state: Sequence[State] | None = None,
     ) -> Page[AssessmentPublic]:
-        access.require(self.principal, Permission.REVIEW_READ)
-        stmt = access.scoped(
-            select(Assessment).where(col(Assessment.deleted_at).is_(None)),
-            self.principal,
-            col(Assessment.unit_path),
-        )
+        records.reading(self.uow, ASSESSMENT)
+        stmt = ASSESSMENT.readable(self.principal)
         if campaign_id:
             stmt = stmt.where(col(Assessment.campaign_id) == campaign_id)
         if household_id:
@@ -227,9 +210,7 @@ class ReviewService(CampaignOps, RecognitionOps):
             changed["status"] = [enum_value(before), enum_value(row.status)]
         if not changed:
             return self._shown(row)
-        self._bump(row)
-        await self.uow.flush()
-        self.uow.record(ASSESSMENT, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
+        self.uow.touch(ASSESSMENT.entity, row, diff=changed)
         await self.uow.commit()
         return self._shown(row)
 
@@ -245,11 +226,23 @@ class ReviewService(CampaignOps, RecognitionOps):
                 f"the assessment is {row.state.value}; only a draft can be deleted",
                 extra={"state": row.state.value},
             )
-        row.deleted_at = utcnow()
-        self._bump(row)
-        await self.uow.flush()
-        self.uow.record(ASSESSMENT, row.id, Operation.DELETE, row.version, row.unit_path)
+        self.uow.remove(ASSESSMENT.entity, row)
         await self.uow.commit()
+
+    # Device sync calls the same use cases.
+
+    async def create_record(self, record_id: uuid.UUID, data: dict[str, Any]) -> Stored:
+        a = await self.create_assessment(AssessmentCreate.model_validate({**data, "id": record_id}))
+        return Stored(a.version, a.unit_path)
+
+    async def update_record(
+        self, record_id: uuid.UUID, data: dict[str, Any], version: int
+    ) -> Stored:
+        a = await self.update_assessment(record_id, AssessmentUpdate.model_validate(data), version)
+        return Stored(a.version, a.unit_path)
+
+    async def delete_record(self, record_id: uuid.UUID, version: int) -> None:
+        await self.delete_assessment(record_id, version)
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -330,16 +323,13 @@ class ReviewService(CampaignOps, RecognitionOps):
                 "reason": req.reason,
             },
         ]
-        self._bump(row)
-        await self.uow.flush()
-        self.uow.record(
-            ASSESSMENT,
-            row.id,
+        self.uow.touch(
+            ASSESSMENT.entity,
+            row,
             Operation.TRANSITION,
-            row.version,
-            row.unit_path,
             {"state": [source.value, target.value], "action": [None, req.action.value]},
         )
+        await self.uow.flush()
 
     async def _target(self, row: Assessment, req: TransitionRequest) -> State:
         a = req.action

@@ -3,32 +3,30 @@ is old but nothing it touches changed, kept as a conflict otherwise; every answe
 
 import uuid
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
-from api.domain.changes.models import ChangeLogEntry
 from api.domain.errors import (
     BatchTooLarge,
     Conflict,
     DomainError,
-    FieldProblem,
     NotFound,
-    ValidationFailed,
 )
-from api.domain.households.models import HouseholdCreate, HouseholdUpdate
-from api.domain.members.models import MemberCreate, MemberUpdate
-from api.domain.review.models import AssessmentCreate, AssessmentUpdate
-from api.domain.services import Services
+from api.domain.households.checks import PersonalIdChecks
+from api.domain.kernel import records
+from api.domain.kernel.entities import EntityType
+from api.domain.kernel.registry import RecordOps, registration
+from api.domain.problems import item_problem
+from api.domain.sync.apply import Applier, Held, device_data
 from api.domain.sync.models import (
     MAX_ITEMS,
     Entity,
-    FieldConflict,
     ItemResult,
     ItemState,
     Mode,
@@ -39,39 +37,8 @@ from api.domain.sync.models import (
     PushResponse,
     SyncItem,
 )
-from api.domain.uow import StoredResult
-
-# Computed by the server (classification, recognised status, bookkeeping): never from a device.
-SERVER_FIELDS = frozenset(
-    {
-        "poverty_status",
-        "status",
-        "deprivation_count",
-        "missing",
-        "explanation",
-        "indicators_result",
-        "state",
-        "unit_path",
-        "version",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "redacted",
-        "warnings",
-        "membership_status",
-    }
-)
-UPDATES: dict[Entity, type[BaseModel]] = {
-    Entity.HOUSEHOLD: HouseholdUpdate,
-    Entity.MEMBER: MemberUpdate,
-    Entity.ASSESSMENT: AssessmentUpdate,
-}
-ENTITY_TYPE = {
-    Entity.HOUSEHOLD: "household",
-    Entity.MEMBER: "member",
-    Entity.ASSESSMENT: "assessment",
-}
-
+from api.domain.units.service import UnitService
+from api.domain.uow import Batch, StoredResult, UnitOfWork
 
 ATTEMPTS = 3
 
@@ -80,66 +47,23 @@ class _Raced(Exception):
     """A concurrent batch of the same user committed an operation this one also carries."""
 
 
-class _Held(Exception):
-    """An item that must not be applied: its answer is already made."""
-
-    def __init__(self, result: ItemResult) -> None:
-        self.result = result
-
-
-def _problem(exc: DomainError, index: int) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": exc.code, "detail": exc.detail, "index": index, **exc.extra}
-    if isinstance(exc, ValidationFailed):
-        body["errors"] = [
-            {
-                "path": f"items.{index}.{p.path}"
-                if p.location == "item"
-                else f"items.{index}.data.{p.path}",
-                "message": p.message,
-                "code": p.code,
-            }
-            for p in exc.problems
-        ]
-    return body
-
-
-def _invalid(exc: ValidationError, index: int) -> dict[str, Any]:
-    return {
-        "code": "validation_failed",
-        "detail": "the item's data is invalid",
-        "index": index,
-        "errors": [
-            {
-                "path": ".".join([f"items.{index}.data", *(str(p) for p in e["loc"])]),
-                "message": e["msg"],
-                "code": e["type"],
-            }
-            for e in exc.errors()
-        ],
-    }
-
-
-def _household_id(value: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value)) if value is not None else _missing()
-    except ValueError:
-        raise ValidationFailed(
-            [FieldProblem("household_id", "not a UUID", "uuid_parsing")]
-        ) from None
-
-
-def _missing() -> uuid.UUID:
-    raise ValidationFailed([FieldProblem("household_id", "required", "missing")])
-
-
 class Pusher:
-    def __init__(self, services: Services, device_id: str | None = None) -> None:
-        self.s = services
-        self.session = services.session
-        self.uow = services.uow
-        self.principal = services.principal
-        self.device_id = device_id or services.principal.client
-        self._paths: dict[uuid.UUID, str] = {}
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        units: UnitService,
+        checks: PersonalIdChecks,
+        ops: Callable[[EntityType], RecordOps],
+        device_id: str | None = None,
+    ) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.principal = uow.principal
+        self.units = units
+        self.checks = checks
+        self.ops = ops
+        self.applier = Applier(uow, ops)
+        self.device_id = device_id or uow.principal.client
         self._earlier: dict[str, SyncItem] = {}
 
     async def push(self, req: PushRequest, fingerprint: str) -> PushResponse:
@@ -152,7 +76,7 @@ class Pusher:
                 "each with its own batch_id",
                 extra={"max_items": MAX_ITEMS, "items": len(req.items), "batches_needed": parts},
             )
-        return await self.s.members.checks.kept(lambda: self._attempts(req, fingerprint))
+        return await self.checks.kept(lambda: self._attempts(req, fingerprint))
 
     async def _attempts(self, req: PushRequest, fingerprint: str) -> PushResponse:
         """Run the batch; if another batch committed one of its operations meanwhile (the
@@ -165,31 +89,28 @@ class Pusher:
                 await self.uow.rollback()
                 if attempt == ATTEMPTS:
                     raise Conflict("concurrent batches keep clashing; send it again") from exc
-                self.s.members.checks.forget()
-                self._paths = {}
+                self.checks.forget()
+                self.applier = Applier(self.uow, self.ops)
         raise AssertionError("unreachable")
 
     async def _push(self, req: PushRequest, fingerprint: str) -> PushResponse:
-        checks = self.s.members.checks
+        checks = self.checks
         if not req.dry_run:
             stored = await self.uow.claim(f"sync-push:{req.batch_id}", fingerprint)
             if stored is not None:
                 return PushResponse.model_validate(stored.body)
         if any(i.entity == Entity.MEMBER and i.data.get("personal_id") for i in req.items):
             await checks.load()  # outside the items' savepoints, which would release its lock
-        self.uow.deferred = True
         self._earlier = await self._earlier_items([i.op_id for i in req.items])
         seen: dict[str, int] = {}
         results: list[ItemResult] = []
         kept: list[tuple[PushItem, ItemResult]] = []
-        try:
+        async with self.uow.batch() as batch:
             for index, item in enumerate(req.items):
-                result = await self._item(req, index, item, seen)
+                result = await self._item(batch, req, index, item, seen)
                 results.append(result)
                 if result.outcome in (Outcome.APPLIED, Outcome.MERGED):
                     kept.append((item, result))
-        finally:
-            self.uow.deferred = False
         failed = any(r.outcome in (Outcome.CONFLICT, Outcome.REJECTED) for r in results)
         all_or_nothing = req.mode == Mode.ALL_OR_NOTHING and failed
         if req.dry_run or all_or_nothing:
@@ -197,7 +118,7 @@ class Pusher:
             # What was checked is kept even though nothing else is.
             await checks.settle()
             if req.dry_run:
-                await self.session.commit()
+                await self.uow.finish()
             if all_or_nothing:
                 results = [
                     r.model_copy(update={"outcome": Outcome.NOT_APPLIED, "version": None})
@@ -223,8 +144,8 @@ class Pusher:
                 await self.uow.claim(f"sync-push:{req.batch_id}", fingerprint)
             for item, result in zip(req.items, results, strict=True):
                 if result.outcome in (Outcome.CONFLICT, Outcome.REJECTED):
-                    if item.id not in self._paths:
-                        self._paths[item.id] = await self._area_of(item)
+                    if item.id not in self.applier.paths:
+                        self.applier.paths[item.id] = await self._area_of(item)
                     self._keep(req, item, result, ItemState.OPEN)
             try:
                 await self.session.flush()
@@ -248,7 +169,7 @@ class Pusher:
                 base_version=item.base_version,
                 outcome=result.outcome,
                 state=state,
-                unit_path=self._paths.get(item.id, ""),
+                unit_path=self.applier.paths.get(item.id, ""),
                 payload=item.data if state == ItemState.OPEN else {},
                 result=result.model_dump(mode="json"),
             )
@@ -261,13 +182,15 @@ class Pusher:
         if item.op == Op.CREATE and item.entity == Entity.HOUSEHOLD:
             code = item.data.get("village_code")
             if isinstance(code, str):
-                unit = (await self.s.units.by_codes([code])).get(code)
+                unit = (await self.units.by_codes([code])).get(code)
                 path = None if unit is None else unit.path
         elif item.op == Op.CREATE:
             try:
-                household = _household_id(item.data.get("household_id"))
-                path = (await self.s.households.load(household)).unit_path
-            except (ValidationFailed, NotFound):
+                household = uuid.UUID(str(item.data.get("household_id")))
+                path = (
+                    await records.load(self.uow, registration(EntityType.HOUSEHOLD), household)
+                ).unit_path
+            except (ValueError, NotFound):
                 path = None
         if path is None or not access.in_scope(self.principal, path):
             return self.principal.areas[0] if self.principal.areas else ""
@@ -287,7 +210,7 @@ class Pusher:
         return found
 
     async def _item(
-        self, req: PushRequest, index: int, item: PushItem, seen: dict[str, int]
+        self, batch: Batch, req: PushRequest, index: int, item: PushItem, seen: dict[str, int]
     ) -> ItemResult:
         base = {"index": index, "op_id": item.op_id, "entity": item.entity, "id": item.id}
         if item.op_id in seen:
@@ -311,142 +234,17 @@ class Pusher:
                     },
                 }
             )
-        ignored = sorted(set(item.data) & SERVER_FIELDS)
-        data = {k: v for k, v in item.data.items() if k not in SERVER_FIELDS}
-        mark = self.uow.mark()
-        nested = await self.session.begin_nested()
+        data, ignored = device_data(item)
         try:
-            outcome, version, path = await self._apply(item, data)
-            await nested.commit()
-        except _Held as held:
-            await nested.rollback()
-            self.uow.rewind(mark)
+            async with batch.step():
+                applied = await self.applier.apply(item, data)
+        except Held as held:
             return held.result.model_copy(update={**base, "ignored_fields": ignored})
-        except ValidationError as exc:
-            await nested.rollback()
-            self.uow.rewind(mark)
-            problem = _invalid(exc, index)
+        except (ValidationError, DomainError, IntegrityError) as exc:
+            problem = item_problem(exc, index)
             return ItemResult(
                 **base, outcome=Outcome.REJECTED, problem=problem, ignored_fields=ignored
             )
-        except (DomainError, IntegrityError) as exc:
-            await nested.rollback()
-            self.uow.rewind(mark)
-            problem = (
-                _problem(exc, index)
-                if isinstance(exc, DomainError)
-                else {"code": "conflict", "detail": "conflicts with existing data", "index": index}
-            )
-            return ItemResult(
-                **base, outcome=Outcome.REJECTED, problem=problem, ignored_fields=ignored
-            )
-        self._paths[item.id] = path
-        return ItemResult(**base, outcome=outcome, version=version, ignored_fields=ignored)
-
-    async def _apply(self, item: PushItem, data: dict[str, Any]) -> tuple[Outcome, int, str]:
-        s = self.s
-        if item.op == Op.CREATE:
-            if item.entity == Entity.HOUSEHOLD:
-                h = await s.households.create(
-                    HouseholdCreate.model_validate({**data, "id": item.id})
-                )
-                return Outcome.APPLIED, h.version, h.unit_path
-            if item.entity == Entity.MEMBER:
-                household = _household_id(data.pop("household_id", None))
-                m = await s.members.create(
-                    household, MemberCreate.model_validate({**data, "id": item.id})
-                )
-                return Outcome.APPLIED, m.version, m.unit_path
-            a = await s.review.create_assessment(
-                AssessmentCreate.model_validate({**data, "id": item.id})
-            )
-            return Outcome.APPLIED, a.version, a.unit_path
-        current, path = await self._current(item)
-        self._paths[item.id] = path
-        if item.base_version is None:
-            raise ValidationFailed(
-                [FieldProblem("base_version", "required to update or delete", "missing", "item")]
-            )
-        if item.base_version > current:
-            raise ValidationFailed(
-                [
-                    FieldProblem(
-                        "base_version", f"ahead of the server ({current})", "invalid", "item"
-                    )
-                ]
-            )
-        outcome = Outcome.APPLIED
-        if item.base_version < current:
-            changed = await self._changed_since(item, item.base_version)
-            touched = set(data) if item.op == Op.UPDATE else changed
-            clash = sorted(touched & changed) if item.op == Op.UPDATE else sorted(changed)
-            if clash:
-                raise _Held(await self._conflict(item, data, clash, current))
-            outcome = Outcome.MERGED
-        version = await self._write(item, data, current)
-        return outcome, version, path
-
-    async def _write(self, item: PushItem, data: dict[str, Any], current: int) -> int:
-        s = self.s
-        if item.op == Op.DELETE:
-            if item.entity == Entity.HOUSEHOLD:
-                await s.households.delete(item.id, current)
-            elif item.entity == Entity.MEMBER:
-                await s.members.delete(item.id, current)
-            else:
-                await s.review.delete_assessment(item.id, current)
-            return current + 1
-        update = UPDATES[item.entity].model_validate(data)
-        if item.entity == Entity.HOUSEHOLD:
-            return (await s.households.update(item.id, update, current)).version  # type: ignore[arg-type]
-        if item.entity == Entity.MEMBER:
-            return (await s.members.update(item.id, update, current)).version  # type: ignore[arg-type]
-        return (await s.review.update_assessment(item.id, update, current)).version  # type: ignore[arg-type]
-
-    async def _current(self, item: PushItem) -> tuple[int, str]:
-        if item.entity == Entity.HOUSEHOLD:
-            h = await self.s.households.load(item.id)
-            return h.version, h.unit_path
-        if item.entity == Entity.MEMBER:
-            m = await self.s.members.load(item.id)
-            return m.version, m.unit_path
-        a = await self.s.review.assessment(item.id)
-        return a.version, a.unit_path
-
-    async def _changed_since(self, item: PushItem, version: int) -> set[str]:
-        diffs = await self.session.scalars(
-            select(col(ChangeLogEntry.diff)).where(
-                col(ChangeLogEntry.entity_type) == ENTITY_TYPE[item.entity],
-                col(ChangeLogEntry.entity_id) == str(item.id),
-                col(ChangeLogEntry.version) > version,
-            )
-        )
-        changed = {k for d in diffs.all() for k in d}
-        if "unit_path" in changed:
-            changed.add("village_code")
-        return changed
-
-    async def _conflict(
-        self, item: PushItem, data: dict[str, Any], fields: list[str], current: int
-    ) -> ItemResult:
-        theirs = await self._values(item)
         return ItemResult(
-            index=0,
-            op_id=item.op_id,
-            entity=item.entity,
-            id=item.id,
-            outcome=Outcome.CONFLICT,
-            version=current,
-            conflict_id=uuid.uuid4(),
-            conflicts={f: FieldConflict(mine=data.get(f), theirs=theirs.get(f)) for f in fields},
+            **base, outcome=applied.outcome, version=applied.version, ignored_fields=ignored
         )
-
-    async def _values(self, item: PushItem) -> dict[str, Any]:
-        shown: BaseModel
-        if item.entity == Entity.HOUSEHOLD:
-            shown = await self.s.households.get(item.id)
-        elif item.entity == Entity.MEMBER:
-            shown = await self.s.members.get(item.id)
-        else:
-            shown = await self.s.review.assessment(item.id)
-        return shown.model_dump(mode="json")

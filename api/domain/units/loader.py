@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlmodel import col
 
 from api.domain.changes.models import Operation
+from api.domain.kernel.entities import EntityType
 from api.domain.text import folded_key, lower_key
 from api.domain.units.models import (
     LEVEL_OF_TYPE,
@@ -175,7 +176,7 @@ async def load_units(uow: UnitOfWork, data: UnitFile) -> LoadReport:
             session.add(row)
             await session.flush()
             uow.record(
-                "admin_unit",
+                EntityType.ADMIN_UNIT,
                 row.code,
                 Operation.CREATE,
                 1,
@@ -198,8 +199,7 @@ async def load_units(uow: UnitOfWork, data: UnitFile) -> LoadReport:
             for f in _UNIT_FIELDS:
                 if f in diff:
                     setattr(current, f, getattr(row, f))
-            current.version += 1
-            uow.record("admin_unit", row.code, Operation.UPDATE, current.version, row.path, diff)
+            uow.bump(EntityType.ADMIN_UNIT, current, row.code, row.path, diff=diff)
             report.updated += 1
         else:
             report.unchanged += 1

@@ -7,7 +7,7 @@ disagreement is a warning, never a rejection: legacy data is dirty.
 
 from datetime import date
 
-from api.domain.members.models import Sex
+from api.domain.households.member_models import Sex
 
 # century/sex digit -> (first year of the century, sex)
 _CENTURY_SEX = {

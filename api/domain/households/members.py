@@ -1,14 +1,15 @@
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission
-from api.domain.base import diff, new_id, snapshot, utcnow
+from api.domain.base import diff, new_id, snapshot
 from api.domain.changes.models import Operation
 from api.domain.errors import (
     Conflict,
@@ -16,10 +17,8 @@ from api.domain.errors import (
     FieldProblem,
     ValidationFailed,
 )
-from api.domain.households.models import Household, HouseholdPublic
-from api.domain.households.service import HouseholdService, check_version
-from api.domain.members.checks import PersonalIdChecks
-from api.domain.members.models import (
+from api.domain.households.checks import PersonalIdChecks
+from api.domain.households.member_models import (
     HeadChange,
     LeaveReason,
     Member,
@@ -33,25 +32,17 @@ from api.domain.members.models import (
     MemberUpdate,
     Relation,
 )
-from api.domain.members.rules import personal_id_warnings
-from api.domain.records import RecordService
+from api.domain.households.models import Household, HouseholdPublic
+from api.domain.households.records import MEMBER
+from api.domain.households.service import HouseholdService
+from api.domain.kernel.records import RecordService, check_version
+from api.domain.kernel.registry import Stored
 from api.domain.text import folded_key, lower_key
 from api.domain.uow import RequestKey, UnitOfWork
 
-ENTITY = "member"
-
-
-def to_public(row: Member) -> MemberPublic:
-    return MemberPublic.model_validate(
-        row,
-        from_attributes=True,
-        update={"warnings": personal_id_warnings(row.personal_id, row.date_of_birth, row.sex)},
-    )
-
 
 class MemberService(RecordService[Member, MemberPublic]):
-    entity = ENTITY
-    model = Member
+    registration = MEMBER
 
     def __init__(
         self, uow: UnitOfWork, households: HouseholdService, checks: PersonalIdChecks
@@ -59,9 +50,6 @@ class MemberService(RecordService[Member, MemberPublic]):
         super().__init__(uow)
         self.households = households
         self.checks = checks
-
-    def to_public(self, row: Member) -> MemberPublic:
-        return to_public(row)
 
     async def get(self, member_id: uuid.UUID) -> MemberPublic:
         self.reading()
@@ -86,10 +74,7 @@ class MemberService(RecordService[Member, MemberPublic]):
         result: dict[uuid.UUID, list[MemberPublic]] = defaultdict(list)
         if not ids:
             return result
-        stmt = select(Member).where(
-            col(Member.household_id).in_(ids),
-            col(Member.deleted_at).is_(None),
-        )
+        stmt = self.registration.readable(self.principal).where(col(Member.household_id).in_(ids))
         if not include_former:
             stmt = stmt.where(col(Member.membership_status) == MembershipStatus.ACTIVE)
         stmt = access.scoped(stmt, self.principal, col(Member.unit_path)).order_by(
@@ -140,13 +125,11 @@ class MemberService(RecordService[Member, MemberPublic]):
         )
         self.session.add(row)
         await self.uow.flush()
-        self.uow.record(
-            ENTITY, row.id, Operation.CREATE, row.version, row.unit_path, diff({}, _facts(row))
-        )
+        self.uow.created(self.entity, row, diff({}, _facts(row)))
         self._event(household.id, row.id, MembershipEventKind.JOINED, joined)
         if row.relation_to_head == Relation.HEAD:
             self._event(household.id, row.id, MembershipEventKind.BECAME_HEAD, joined)
-            await self.households.set_head(household, row.id)
+            self.households.set_head(household, row.id)
         await self.checks.settle()
         await self.uow.flush()
         return self.public(row)
@@ -187,10 +170,8 @@ class MemberService(RecordService[Member, MemberPublic]):
         changed = diff(before, _facts(row))
         if not changed:
             return self.public(row)
-        _bump(row)
+        self.uow.touch(self.entity, row, diff=changed)
         await self.checks.settle()
-        await self.uow.flush()
-        self.uow.record(ENTITY, row.id, Operation.UPDATE, row.version, row.unit_path, changed)
         await self.uow.commit()
         return self.public(row)
 
@@ -215,21 +196,13 @@ class MemberService(RecordService[Member, MemberPublic]):
         before = _facts(row)
         row.membership_status = MembershipStatus.DECEASED if died else MembershipStatus.LEFT
         row.left_on = data.occurred_on
-        _bump(row)
+        self.uow.touch(self.entity, row, Operation.MEMBERSHIP, diff(before, _facts(row)))
         kind = MembershipEventKind.DIED if died else MembershipEventKind.LEFT
         self._event(household.id, row.id, kind, data.occurred_on, data.note or data.reason.value)
         if household.head_member_id == row.id:
             self._event(household.id, row.id, MembershipEventKind.CEASED_HEAD, data.occurred_on)
-            await self.households.set_head(household, None)
+            self.households.set_head(household, None)
         await self.uow.flush()
-        self.uow.record(
-            ENTITY,
-            row.id,
-            Operation.MEMBERSHIP,
-            row.version,
-            row.unit_path,
-            diff(before, _facts(row)),
-        )
         return self.public(row)
 
     async def change_head(
@@ -264,7 +237,7 @@ class MemberService(RecordService[Member, MemberPublic]):
             )
         self._set_relation(new_head, Relation.HEAD)
         self._event(household.id, new_head.id, MembershipEventKind.BECAME_HEAD, data.occurred_on)
-        await self.households.set_head(household, new_head.id)
+        self.households.set_head(household, new_head.id)
         await self.uow.flush()
         return self.households.public(household)
 
@@ -275,11 +248,8 @@ class MemberService(RecordService[Member, MemberPublic]):
         check_version(if_match, row.version, "the member")
         household = await self.households.load(row.household_id, for_update=True)
         if household.head_member_id == row.id:
-            await self.households.set_head(household, None)
-        row.deleted_at = utcnow()
-        _bump(row)
-        await self.uow.flush()
-        self.uow.record(ENTITY, row.id, Operation.DELETE, row.version, row.unit_path)
+            self.households.set_head(household, None)
+        self.uow.remove(self.entity, row)
         await self.uow.commit()
 
     async def history(self, household_id: uuid.UUID) -> list[MembershipEventPublic]:
@@ -306,16 +276,41 @@ class MemberService(RecordService[Member, MemberPublic]):
             )
         return result
 
+    async def active(self, household_id: uuid.UUID) -> Sequence[Member]:
+        """The household's members today, as rows (for the review's derivations)."""
+        return (
+            await self.session.scalars(
+                select(Member).where(
+                    col(Member.household_id) == household_id,
+                    col(Member.deleted_at).is_(None),
+                    col(Member.membership_status) == MembershipStatus.ACTIVE,
+                )
+            )
+        ).all()
+
+    # Device sync calls the same use cases.
+
+    async def create_record(self, record_id: uuid.UUID, data: dict[str, Any]) -> Stored:
+        household = _household_id(data.pop("household_id", None))
+        m = await self.create(household, MemberCreate.model_validate({**data, "id": record_id}))
+        return Stored(m.version, m.unit_path)
+
+    async def update_record(
+        self, record_id: uuid.UUID, data: dict[str, Any], version: int
+    ) -> Stored:
+        m = await self.update(record_id, MemberUpdate.model_validate(data), version)
+        return Stored(m.version, m.unit_path)
+
+    async def delete_record(self, record_id: uuid.UUID, version: int) -> None:
+        await self.delete(record_id, version)
+
     def _set_relation(self, row: Member, relation: Relation) -> None:
         before = row.relation_to_head
         row.relation_to_head = relation
-        _bump(row)
-        self.uow.record(
-            ENTITY,
-            row.id,
+        self.uow.touch(
+            self.entity,
+            row,
             Operation.MEMBERSHIP,
-            row.version,
-            row.unit_path,
             {"relation_to_head": [before.value, relation.value]},
         )
 
@@ -380,6 +375,12 @@ def _facts(row: Member) -> dict[str, object]:
     )
 
 
-def _bump(row: Member) -> None:
-    row.version += 1
-    row.updated_at = utcnow()
+def _household_id(value: Any) -> uuid.UUID:
+    if value is None:
+        raise ValidationFailed([FieldProblem("household_id", "required", "missing")])
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(
+            [FieldProblem("household_id", "not a UUID", "uuid_parsing")]
+        ) from None

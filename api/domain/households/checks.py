@@ -88,7 +88,7 @@ class PersonalIdChecks:
     async def settle(self) -> None:
         """Store the checks held so far in the current transaction (a sync batch settles once,
         at its end: not inside an item's savepoint, which a rejection rolls back)."""
-        if self.uow.deferred or not self.pending:
+        if self.uow.batched or not self.pending:
             return
         if self._spent:
             row = await self._counter(lock=True) or await self._new_counter()
@@ -117,14 +117,14 @@ class PersonalIdChecks:
             spent, found = self._written
             self._spent, self._found = self._spent + spent, self._found + found
             self._written = (0, [])
-            if self.pending and not self.uow.deferred:
+            if self.pending and not self.uow.batched:
                 await self.uow.rollback()
                 self._used = None  # the rollback released the lock and the counter's value
                 await self.settle()
-                await self.session.commit()
+                await self.uow.finish()
                 self._written = (0, [])
             raise
-        if not self.uow.deferred:
+        if not self.uow.batched:
             self._written = (0, [])
         return result
 

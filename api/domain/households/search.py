@@ -1,7 +1,7 @@
 from sqlalchemy import ColumnElement, false
 from sqlmodel import col
 
-from api.domain.members.models import Member
+from api.domain.households.member_models import Member
 from api.domain.text import folded_key, has_diacritics, like_pattern, lower_key
 
 
