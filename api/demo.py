@@ -18,7 +18,7 @@ async def has_demo_data(services: Services) -> bool:
 async def load_demo(services: Services, seed: int = 2022) -> int:
     """The district's households, members, 2021 and 2022 reviews and status history, and
     unreviewed households of the rural commune Bình Lục."""
-    counts = await load_district(services.session, seed)
+    counts = await load_district(services.uow, seed)
     return counts["household"]
 
 

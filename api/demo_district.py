@@ -32,6 +32,7 @@ from api.domain.review.status import next_period
 from api.domain.text import folded_key, lower_key
 from api.domain.units.models import AdminUnit, AdminUnitSuccession, UnitLevel
 from api.domain.units.periods import names_on
+from api.domain.uow import UnitOfWork
 
 HOUSEHOLDS = 40_520
 LATER_HOUSEHOLDS = 60  # in villages of communes formed after the reviews
@@ -309,8 +310,9 @@ async def _villages(session: AsyncSession) -> list[AdminUnit]:
     return list(rows.all())
 
 
-async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, int]:
+async def load_district(uow: UnitOfWork, seed: int = 2022) -> dict[str, int]:
     """Load the district in one transaction. Returns counts of what was written."""
+    session = uow.session
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     standards = catalog()
     reviews = _reviews(standards)
@@ -435,6 +437,7 @@ async def load_district(session: AsyncSession, seed: int = 2022) -> dict[str, in
         family = _family(people, profile, size, rng)
         _household(rows, people, village, i // len(later) + 1, home, family, now, now)
     await _write(session, rows, now)
+    await uow.finish()
     counts = {table: len(items) for table, items in rows.tables.items()}
     return {**counts, **tally}
 
@@ -628,7 +631,6 @@ async def _write(session: AsyncSession, rows: _Rows, now: datetime) -> None:
         for i, (kind, rid, op, version, path) in enumerate(rows.changes)
     ]
     await _chunks(session, _table("change_log"), entries)
-    await session.commit()
 
 
 async def _chunks(session: AsyncSession, table: Table, items: Iterable[dict[str, Any]]) -> None:

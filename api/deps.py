@@ -11,14 +11,14 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
-from api.domain.access import Principal
+from api.domain.access import SYSTEM, Principal
 from api.domain.errors import FieldProblem, Unauthorized, ValidationFailed
 from api.domain.identity.keys import KeyRing
 from api.domain.identity.service import AuthConfig, AuthService
 from api.domain.identity.throttle import ThrottlePolicy
 from api.domain.policy import Policy
 from api.domain.services import Services
-from api.domain.uow import RequestKey
+from api.domain.uow import RequestKey, UnitOfWork
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
@@ -58,8 +58,9 @@ def auth_config(settings: Settings) -> AuthConfig:
 
 async def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> AuthService:
     ring: KeyRing = request.app.state.keyring
-    await ring.ensure_loaded(session)
-    return AuthService(session, ring, auth_config(settings))
+    uow = UnitOfWork(session, SYSTEM)
+    await ring.ensure_loaded(uow)
+    return AuthService(uow, ring, auth_config(settings))
 
 
 AuthDep = Annotated[AuthService, Depends(get_auth)]

@@ -240,7 +240,7 @@ async def token_for(
     app: FastAPI, services: Services, role: Role, areas: tuple[str, ...]
 ) -> tuple[dict[str, str], str]:
     """A bearer token for a fresh, signed-in user of `role` in the area paths `areas`."""
-    await app.state.keyring.ensure_loaded(services.session)
+    await app.state.keyring.ensure_loaded(services.uow)
     subject = f"user:{uuid.uuid4()}"
     principal = Principal(
         subject=subject, role=role, areas=areas, session_id=await signed_in(services, subject)

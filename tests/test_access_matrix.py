@@ -758,7 +758,7 @@ async def _callers(
 ) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
     """Headers and areas (paths) for each role; tokens carry what sign-in would put in them."""
     ring: KeyRing = app.state.keyring
-    await ring.ensure_loaded(services.session)
+    await ring.ensure_loaded(services.uow)
     settings = app.state.settings
     callers: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {"anonymous": ({}, ())}
     for name in ROLES[:-1]:

@@ -90,7 +90,7 @@ async def test_a_retired_key_loses_its_private_half_and_verifies_only_while_its_
     old_kid = _kid(before)
     # Someone copied the key before it was retired (a backup, a memory dump).
     copy = KeyRing(DEV_KEY_SECRET, timedelta(minutes=15))
-    await copy.load(session)
+    await copy.load(services.uow)
 
     rotated = await anonymous_client.post("/api/v1/keys/rotate", headers=_bearer(before))
     assert rotated.status_code == 200, rotated.text

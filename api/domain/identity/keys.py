@@ -19,6 +19,7 @@ from sqlmodel import col
 from api.domain.base import utcnow
 from api.domain.errors import NotFound
 from api.domain.identity.models import SigningKey
+from api.domain.uow import UnitOfWork
 
 ALGORITHM = "EdDSA"
 
@@ -87,13 +88,14 @@ class KeyRing:
         self._active: str | None = None
         self._state: frozenset[tuple[str, bool]] | None = None
 
-    async def load(self, session: AsyncSession, *, create_if_empty: bool = True) -> None:
+    async def load(self, uow: UnitOfWork, *, create_if_empty: bool = True) -> None:
+        session = uow.session
         now = utcnow()
         in_force = select(SigningKey).where(_in_force(now)).order_by(col(SigningKey.created_at))
         rows = list((await session.scalars(in_force)).all())
         if create_if_empty and all(row.retired_at is not None for row in rows):
             session.add(new_signing_key(self._secret))
-            await session.commit()
+            await uow.finish()
             rows = list((await session.scalars(in_force)).all())
         fernet = _fernet(self._secret)
         keys: dict[str, _Loaded] = {}
@@ -118,15 +120,15 @@ class KeyRing:
         active = [kid for kid, key in keys.items() if key.private is not None]
         self._active = active[-1] if active else None
 
-    async def ensure_loaded(self, session: AsyncSession) -> None:
+    async def ensure_loaded(self, uow: UnitOfWork) -> None:
         """Reload whenever the keys in force differ from those loaded: a rotation, retirement,
         expiry or revocation anywhere reaches this process on its next request."""
-        rows = await session.execute(
+        rows = await uow.session.execute(
             select(col(SigningKey.kid), col(SigningKey.retired_at)).where(_in_force(utcnow()))
         )
         state = frozenset((kid, retired is None) for kid, retired in rows.all())
         if state != self._state or self._active is None:
-            await self.load(session)
+            await self.load(uow)
 
     def sign(self, claims: dict[str, Any]) -> str:
         if self._active is None:

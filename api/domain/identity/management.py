@@ -191,7 +191,7 @@ class IdentityAdmin:
                 f"revoked by {self.principal.subject}",
             )
             await self._revoke(col(Session.device_id) == device.id, "device revoked")
-            await self.session.commit()
+            await self.uow.commit()
         return DevicePublic.model_validate(device, from_attributes=True)
 
     def _own_id(self) -> uuid.UUID | None:
@@ -264,7 +264,7 @@ class IdentityAdmin:
             EntityType.SIGNING_KEY, key.kid, Operation.CREATE, 1, "", {"kid": [None, key.kid]}
         )
         await self.uow.commit()
-        await ring.load(self.session)
+        await ring.load(self.uow)
         return KeyPublic.model_validate(key, from_attributes=True)
 
     async def revoke_key(self, kid: str, ring: keys.KeyRing) -> KeyPublic:
@@ -282,7 +282,7 @@ class IdentityAdmin:
                 {"revoked_at": [None, key.revoked_at.isoformat()]},
             )
         await self.uow.commit()
-        await ring.load(self.session)
+        await ring.load(self.uow)
         return KeyPublic.model_validate(key, from_attributes=True)
 
     async def list_keys(self) -> list[KeyPublic]:

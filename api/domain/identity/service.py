@@ -32,6 +32,7 @@ from api.domain.identity.shapes import DeviceInfo, HiddenFields, MePublic, Token
 from api.domain.identity.throttle import Throttle, ThrottlePolicy
 from api.domain.identity.tokens import issue_access_token, read_access_token
 from api.domain.units.models import AdminUnit
+from api.domain.uow import UnitOfWork
 
 USER_PREFIX = "user:"
 PARTNER_PREFIX = "partner:"
@@ -60,8 +61,9 @@ async def area_paths(session: AsyncSession, codes: list[str]) -> tuple[str, ...]
 
 
 class AuthService:
-    def __init__(self, session: AsyncSession, ring: KeyRing, config: AuthConfig) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork, ring: KeyRing, config: AuthConfig) -> None:
+        self.uow = uow
+        self.session = uow.session
         self.ring = ring
         self.config = config
 
@@ -69,7 +71,7 @@ class AuthService:
         self, username: str, password: str, address: str, device: DeviceInfo | None = None
     ) -> TokenGrant:
         name = username.strip().lower()
-        throttle = Throttle(self.session, self.config.throttle)
+        throttle = Throttle(self.uow, self.config.throttle)
         account_key, address_key = f"user:{name}", f"addr:{address}"
         user = (
             await self.session.scalars(select(UserAccount).where(col(UserAccount.username) == name))
@@ -83,7 +85,7 @@ class AuthService:
         await throttle.succeed(account_key, address_key)
         device_id = await self._register_device(user, device) if device else None
         grant = await self._open_session(user, device_id)
-        await self.session.commit()
+        await self.uow.finish()
         return grant
 
     async def _register_device(self, user: UserAccount, info: DeviceInfo) -> uuid.UUID:
@@ -165,7 +167,7 @@ class AuthService:
         if stored.used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole family.
             await self._revoke_sessions([session.id], "refresh token reuse")
-            await self.session.commit()
+            await self.uow.finish()
             raise InvalidGrant("refresh token already used; the session has been revoked")
         if session.revoked_at is not None or session.expires_at <= now or stored.expires_at <= now:
             raise InvalidGrant("the session has ended; sign in again")
@@ -181,12 +183,12 @@ class AuthService:
             raise InvalidGrant("the account is disabled")
         stored.used_at = now
         grant = await self._grant(user, session)
-        await self.session.commit()
+        await self.uow.finish()
         return grant
 
     async def client_credentials_grant(self, client_id: str, secret: str) -> TokenGrant:
         client = await self.session.get(PartnerClient, client_id)
-        await self.session.commit()
+        await self.uow.finish()
         valid = await verify_secret(client.secret_hash if client else None, secret)
         if client is None or not valid or not client.active:
             raise InvalidClient("unknown client or wrong secret")
@@ -244,7 +246,7 @@ class AuthService:
     async def logout(self, principal: Principal) -> None:
         if principal.session_id is not None:
             await self._revoke_sessions([uuid.UUID(principal.session_id)], "signed out")
-            await self.session.commit()
+            await self.uow.finish()
 
 
 def me(principal: Principal) -> MePublic:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.base import utcnow
 from api.domain.errors import Locked
 from api.domain.identity.models import LoginThrottle
+from api.domain.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,9 @@ def _locked(until: datetime, now: datetime) -> Locked:
 
 
 class Throttle:
-    def __init__(self, session: AsyncSession, policy: ThrottlePolicy) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork, policy: ThrottlePolicy) -> None:
+        self.uow = uow
+        self.session = uow.session
         self.policy = policy
 
     async def _locked_row(self, key: str) -> LoginThrottle:
@@ -80,7 +81,7 @@ class Throttle:
         for row in rows.values():
             if row.locked_until is not None:
                 refusal = _locked(row.locked_until, now)
-                await self.session.rollback()
+                await self.uow.rollback()
                 raise refusal
         for key, row in rows.items():
             row.failures += 1
@@ -88,7 +89,7 @@ class Throttle:
                 # The last slot: the lock holds unless this very guess turns out right.
                 row.locked_until = now + self.policy.lock
         failures = rows[account_key].failures
-        await self.session.commit()
+        await self.uow.finish()
         return failures
 
     async def succeed(self, account_key: str, address_key: str) -> None:
