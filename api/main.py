@@ -9,7 +9,7 @@ from api.config import Settings, get_settings
 from api.db import create_engine, session_factory
 from api.domain.identity.keys import KeyRing
 from api.domain.sync.models import MAX_BYTES
-from api.middleware import RejectNul, RequestBody, RequestContext
+from api.middleware import RequestBody, RequestContext
 from api.migrate import script_head
 from api.routers import (
     admin,
@@ -55,7 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.migration_head = script_head()
-    app.add_middleware(RejectNul)
     app.add_middleware(RequestBody, max_bytes=MAX_BYTES)
     app.add_middleware(RequestContext)
     errors.install(app)

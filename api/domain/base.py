@@ -1,15 +1,17 @@
 """Shared table plumbing: portable column types, naming convention, record bookkeeping."""
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, model_validator
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -93,3 +95,27 @@ def enum_type(enum_cls: type[StrEnum]) -> SAEnum:
         length=max(len(m.value) for m in enum_cls),
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def composed(value: Any) -> Any:
+    """Text in Unicode NFC, however deep in the input: some keyboards send decomposed
+    Vietnamese, and search and duplicate checks must not depend on the keyboard."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {composed(k): composed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [composed(v) for v in value]
+    return value
+
+
+class Input(SQLModel):
+    """A shape clients send: a field it does not have is refused by name, never ignored,
+    and its text is composed (NFC) before it is checked."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _composed(cls, data: Any) -> Any:
+        return composed(data)

@@ -6,7 +6,7 @@ from pydantic import field_validator
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import RecordMeta, enum_type, utc_field, utcnow
+from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
 
 
 class Sex(StrEnum):
@@ -151,14 +151,14 @@ class MembershipEvent(SQLModel, table=True):
     recorded_at: datetime = utc_field(default_factory=utcnow)
 
 
-class MemberCreate(MemberFields):
+class MemberCreate(Input, MemberFields):
     id: uuid.UUID | None = Field(
         default=None, description="Client-chosen id for records created offline"
     )
     joined_on: date | None = Field(default=None, description="Defaults to today")
 
 
-class MemberUpdate(PersonFacts):
+class MemberUpdate(Input, PersonFacts):
     full_name: str | None = Field(default=None, min_length=1, max_length=120)
     sex: Sex | None = None
     date_of_birth: date | None = None
@@ -173,14 +173,14 @@ class MemberUpdate(PersonFacts):
     _birth = field_validator("date_of_birth")(_plausible_birth)
 
 
-class MemberLeave(SQLModel):
+class MemberLeave(Input):
     reason: LeaveReason
     occurred_on: date
     note: str | None = Field(default=None, max_length=500)
     version: int | None = Field(default=None, ge=1)
 
 
-class HeadChange(SQLModel):
+class HeadChange(Input):
     member_id: uuid.UUID
     occurred_on: date
     previous_head_relation: Relation = Field(

@@ -6,7 +6,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import RecordMeta, enum_type
+from api.domain.base import Input, RecordMeta, enum_type
 
 
 class Durability(StrEnum):
@@ -94,7 +94,7 @@ def _unique_assets(value: list[InformationAsset] | None) -> list[InformationAsse
     return None if value is None else sorted(set(value))
 
 
-class HouseholdCreate(HouseholdFields):
+class HouseholdCreate(Input, HouseholdFields):
     id: uuid.UUID | None = Field(
         default=None, description="Client-chosen id for records created offline"
     )
@@ -109,7 +109,7 @@ def _not_null(value: object) -> object:
     return value
 
 
-class HouseholdUpdate(DwellingFacts):
+class HouseholdUpdate(Input, DwellingFacts):
     village_code: str | None = Field(default=None, min_length=1, max_length=16)
     address: str | None = Field(default=None, min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=16, schema_extra={"pattern": PHONE_PATTERN})
@@ -138,7 +138,7 @@ class HouseholdPublic(HouseholdFields):
     updated_at: datetime
 
 
-class HouseholdFilter(SQLModel):
+class HouseholdFilter(Input):
     unit: str | None = Field(
         default=None,
         max_length=16,

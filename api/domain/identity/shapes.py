@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from api.domain.access import Role
+from api.domain.base import Input
 from api.domain.identity.models import USERNAME_PATTERN
 
 CLIENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{2,63}$"
@@ -50,7 +51,7 @@ class DevicePublic(SQLModel):
     revoked_reason: str | None
 
 
-class UserCreate(SQLModel):
+class UserCreate(Input):
     username: str = Field(schema_extra={"pattern": USERNAME_PATTERN}, max_length=64)
     full_name: str = Field(min_length=1, max_length=120)
     password: str = Field(min_length=12, max_length=256)
@@ -70,7 +71,7 @@ class UserPublic(SQLModel):
     created_at: datetime
 
 
-class PartnerCreate(SQLModel):
+class PartnerCreate(Input):
     client_id: str = Field(schema_extra={"pattern": CLIENT_ID_PATTERN}, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     agency: str = Field(min_length=1, max_length=64)

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from api.domain.access import Permission
+from api.domain.base import Input
 from api.domain.review.models import (
     Certificate,
     Complaint,
@@ -61,7 +62,7 @@ STEPS: dict[Action, Step] = {
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 
 
-class TransitionRequest(SQLModel):
+class TransitionRequest(Input):
     """One step of the review. Each action needs its own record: `meeting` for
     record_meeting, `posted_on` for post, `complaint`, `district_opinion`, `decision`,
     `certificate`; return_for_resurvey and refuse need a `reason`."""

@@ -10,7 +10,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import RecordMeta, enum_type, utc_field, utcnow
+from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
 from api.domain.households.models import PovertyStatus
 
 
@@ -97,7 +97,7 @@ class Campaign(CampaignFields, RecordMeta, table=True):
     created_by: str = Field(max_length=120)
 
 
-class CampaignCreate(CampaignFields):
+class CampaignCreate(Input, CampaignFields):
     id: uuid.UUID | None = None
     standard_code: str | None = Field(
         default=None,
@@ -121,14 +121,14 @@ class CampaignPublic(CampaignFields):
     updated_at: datetime
 
 
-class IndicatorAnswer(SQLModel):
+class IndicatorAnswer(Input):
     deprived: bool
     reason: str | None = Field(
         default=None, min_length=1, max_length=500, description="Required to override a derivation"
     )
 
 
-class Answers(SQLModel):
+class Answers(Input):
     """The reviewer's forms: quick screen (A), income or income-proxy score (B1), the
     deprivation indicators (B2), causes of poverty and support needs."""
 
@@ -177,7 +177,7 @@ class IndicatorResult(SQLModel):
     source: str = Field(description="derived, answered, override or missing")
 
 
-class Meeting(SQLModel):
+class Meeting(Input):
     held_on: date
     attendees: int = Field(ge=1, le=10_000)
     agreeing: int = Field(ge=0, le=10_000)
@@ -185,25 +185,25 @@ class Meeting(SQLModel):
     minutes_ref: str | None = Field(default=None, max_length=120)
 
 
-class Complaint(SQLModel):
+class Complaint(Input):
     received_on: date
     by: str = Field(min_length=1, max_length=120)
     content: str = Field(min_length=1, max_length=2000)
     outcome: str | None = Field(default=None, max_length=2000)
 
 
-class Decision(SQLModel):
+class Decision(Input):
     number: str = Field(min_length=1, max_length=60)
     decided_on: date
     signer: str = Field(min_length=1, max_length=120)
 
 
-class Certificate(SQLModel):
+class Certificate(Input):
     number: str = Field(min_length=1, max_length=60)
     issued_on: date
 
 
-class DistrictOpinion(SQLModel):
+class DistrictOpinion(Input):
     given_on: date
     by: str = Field(min_length=1, max_length=120)
     agrees: bool
@@ -242,7 +242,7 @@ class Assessment(RecordMeta, table=True):
     transitions: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
 
 
-class AssessmentCreate(SQLModel):
+class AssessmentCreate(Input):
     id: uuid.UUID | None = Field(default=None, description="Client-chosen id for offline drafts")
     campaign_id: uuid.UUID
     household_id: uuid.UUID
@@ -250,7 +250,7 @@ class AssessmentCreate(SQLModel):
     answers: Answers = Field(default_factory=Answers)
 
 
-class AssessmentUpdate(SQLModel):
+class AssessmentUpdate(Input):
     surveyed_on: date | None = None
     answers: Answers | None = None
     version: int | None = Field(default=None, ge=1)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import enum_type, utc_field, utcnow
+from api.domain.base import Input, enum_type, utc_field, utcnow
 
 MAX_ITEMS = 5000
 MAX_BYTES = 16 * 1024 * 1024
@@ -48,7 +48,7 @@ class ItemState(StrEnum):
     RESOLVED = "resolved"
 
 
-class PushItem(BaseModel):
+class PushItem(Input):
     op_id: str = Field(
         min_length=1, max_length=100, description="The device's id for this operation"
     )
@@ -61,7 +61,7 @@ class PushItem(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="Fields, as the REST shapes")
 
 
-class PushRequest(BaseModel):
+class PushRequest(Input):
     batch_id: str = Field(
         min_length=1, max_length=100, description="A retried batch with this id is answered again"
     )
@@ -161,7 +161,7 @@ class Resolution(StrEnum):
     NEW_VALUES = "new_values"
 
 
-class Resolve(BaseModel):
+class Resolve(Input):
     resolution: Resolution
     values: dict[str, Any] | None = Field(default=None, description="For new_values")
     note: str | None = Field(default=None, max_length=1000)
