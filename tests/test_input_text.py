@@ -82,9 +82,7 @@ async def test_an_unknown_field_is_an_error_that_names_it(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     household = await make_household(services)
-    misspelled = await client.patch(
-        f"/api/v1/households/{household.id}", json={"floor_area": 40}
-    )
+    misspelled = await client.patch(f"/api/v1/households/{household.id}", json={"floor_area": 40})
     assert misspelled.status_code == 422, misspelled.text
     (error,) = misspelled.json()["errors"]
     assert error["path"] == "body.floor_area"

@@ -318,3 +318,37 @@ async def test_rejected_creates_are_filed_under_their_area_for_its_officers(
         items[3]["op_id"]: "37/13384",
     }
     assert await queue(neighbour) == {}
+
+
+async def test_a_resolution_sent_again_gets_its_first_answer(client: httpx.AsyncClient) -> None:
+    """A phone that lost the answer to its resolution sends it again: with the same
+    Idempotency-Key, or without one but with the same resolution, it gets the first answer;
+    a different resolution of a settled item is still refused."""
+    hid = uuid.uuid4()
+    await push(client, [household(hid)])
+    ok(await client.patch(f"/api/v1/households/{hid}", json={"address": "Số 2", "version": 1}))
+    stale = {
+        "op_id": f"op-{uuid.uuid4()}",
+        "op": "update",
+        "entity": "household",
+        "id": str(hid),
+        "base_version": 1,
+        "data": {"address": "Số 3"},
+    }
+    conflict = (await push(client, [stale]))["items"][0]
+    assert conflict["outcome"] == "conflict"
+    path = f"/api/v1/sync/items/{conflict['conflict_id']}/resolve"
+    body = {"resolution": "take_mine", "note": "đã hỏi hộ"}
+    keyed = {"Idempotency-Key": f"resolve-{hid}"}
+    first = ok(await client.post(path, json=body, headers=keyed))
+    assert (first["state"], first["resolution"]["version"]) == ("resolved", 3)
+    assert ok(await client.post(path, json=body, headers=keyed)) == first
+    assert ok(await client.post(path, json=body)) == first
+    current = ok(await client.get(f"/api/v1/households/{hid}"))
+    assert (current["address"], current["version"]) == ("Số 3", 3)  # applied once
+    refusal(await client.post(path, json={"resolution": "take_theirs"}), 422, "validation_failed")
+    refusal(
+        await client.post(path, json={"resolution": "take_theirs"}, headers=keyed),
+        422,
+        "idempotency_key_reused",
+    )
