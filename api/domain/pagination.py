@@ -10,6 +10,9 @@ from pydantic import BaseModel, PrivateAttr
 from api.domain.errors import InvalidCursor
 
 T = TypeVar("T")
+# Every door takes cursors up to this length; the longest one issued (a pull cursor for the
+# fifty areas an account may hold) is shorter.
+MAX_CURSOR_CHARS = 2000
 
 
 def encode_cursor(kind: str, values: list[Any]) -> str:
