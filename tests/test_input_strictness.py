@@ -69,6 +69,15 @@ async def test_graphql_refuses_every_bad_cursor_with_invalid_cursor(
     assert error_of(body)["code"] == "invalid_cursor"
 
 
+async def test_a_well_formed_cursor_over_the_limit_is_refused_at_both_doors(
+    client: httpx.AsyncClient,
+) -> None:
+    long = encode_cursor("unit", ["9" * MAX_CURSOR_CHARS])
+    refusal(await client.get("/api/v1/units", params={"after": long}), 400, "invalid_cursor")
+    body = await gql(client, GRAPHQL_CURSORS["units"], a=long)
+    assert error_of(body)["code"] == "invalid_cursor"
+
+
 def test_the_widest_pull_cursor_a_user_can_hold_fits_the_limit() -> None:
     """A pull cursor carries the caller's areas: fifty (the most an account holds) of the
     longest paths still fit, so the limit never refuses a cursor the service issued."""

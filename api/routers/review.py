@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
 from api.domain.pagination import Page
+from api.domain.review.campaigns import YEAR_MAX, YEAR_MIN
 from api.domain.review.lifecycle import BatchTransition, TransitionRequest
 from api.domain.review.models import (
     AssessmentCreate,
@@ -52,7 +53,11 @@ async def create_campaign(
 async def list_campaigns(
     svc: ServicesDep,
     commune: Annotated[str | None, Query(max_length=16)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: Annotated[
+        int | None,
+        # Published here, checked by the service, so GraphQL's `year` is refused alike.
+        Query(json_schema_extra={"minimum": YEAR_MIN, "maximum": YEAR_MAX}),
+    ] = None,
 ) -> list[CampaignPublic]:
     """Campaigns in your area, by opening date; filter by commune and year."""
     return await svc.review.campaigns(commune, year)
