@@ -13,6 +13,8 @@ def allowed_methods(request: Request) -> str:
     allowed = [
         method
         for method in METHODS
-        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
     ]
     return ", ".join(allowed)

@@ -108,9 +108,9 @@ async def test_a_campaign_year_out_of_range_is_the_same_refusal_at_both_doors(
 async def test_a_campaign_year_in_range_filters_at_both_doors(client: httpx.AsyncClient) -> None:
     opened = await open_campaign(client, 2024)
     await open_campaign(client, 2025)
-    rest = ok(await client.get("/api/v1/campaigns", params={"year": 2024}))
+    rest = await client.get("/api/v1/campaigns", params={"year": 2024})
     graphql = await gql(client, "{ campaigns(year: 2024) { id } }")
-    assert [c["id"] for c in rest] == [opened["id"]]
+    assert [c["id"] for c in rest.json()] == [opened["id"]]
     assert graphql["data"]["campaigns"] == [{"id": opened["id"]}]
 
 
@@ -165,7 +165,12 @@ async def test_a_body_date_is_only_a_year_month_day_string(
     household = await make_household(services, "13384-01")
     response = await client.post(
         f"/api/v1/households/{household.id}/members",
-        json={"full_name": "Trần Thị B", "sex": "female", "date_of_birth": value},
+        json={
+            "full_name": "Trần Thị B",
+            "sex": "female",
+            "relation_to_head": "head",
+            "date_of_birth": value,
+        },
     )
     problem = refusal(response, 422, "validation_failed")
     assert [p for p, _ in fields(problem)] == ["body.date_of_birth"]
@@ -175,7 +180,10 @@ async def test_a_body_date_is_only_a_year_month_day_string(
     ("path", "params"),
     [
         ("/api/v1/reports/review", {"unit": "35", "from": "9999-12-30", "to": "9999-12-31"}),
-        ("/api/v1/reports/what-if", {"unit": "35", "standard": "nd-351-2025", "as_of": "9999-12-31"}),
+        (
+            "/api/v1/reports/what-if",
+            {"unit": "35", "standard": "nd-351-2025", "as_of": "3000-01-01"},
+        ),
         ("/api/v1/units", {"as_of": "0001-01-01"}),
     ],
 )
@@ -214,13 +222,11 @@ async def test_a_query_boolean_true_or_false_is_accepted(
     response = await client.get(
         f"/api/v1/households/{household.id}/members", params={"include_former": value}
     )
-    assert ok(response) == []
+    assert (response.status_code, response.json()) == (200, [])
 
 
 @pytest.mark.parametrize("value", [*LAX_BOOLEANS, "true", "false", 1, 0])
-async def test_a_body_boolean_is_only_a_json_boolean(
-    client: httpx.AsyncClient, value: Any
-) -> None:
+async def test_a_body_boolean_is_only_a_json_boolean(client: httpx.AsyncClient, value: Any) -> None:
     body = {"village_code": "13384-01", "address": "Số 1", "uses_telecom": value}
     problem = refusal(await client.post("/api/v1/households", json=body), 422, "validation_failed")
     assert [p for p, _ in fields(problem)] == ["body.uses_telecom"]
@@ -233,7 +239,7 @@ async def test_a_body_boolean_true_is_accepted(client: httpx.AsyncClient) -> Non
 
 @pytest.mark.parametrize("value", [*LAX_DATES, "9999-12-31"])
 async def test_graphql_dates_are_as_strict_as_rest(client: httpx.AsyncClient, value: str) -> None:
-    query = "query($d: Date) { whatIf(unit: \"35\", standard: \"nd-351-2025\", asOf: $d) { asOf } }"
+    query = 'query($d: Date) { whatIf(unit: "35", standard: "nd-351-2025", asOf: $d) { asOf } }'
     body = await gql(client, query, d=value)
     assert body.get("data") is None, body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["graphql_invalid"]

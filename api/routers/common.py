@@ -6,6 +6,7 @@ from api.domain.pagination import MAX_CURSOR_CHARS
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
 
+
 def cursor_query(description: str) -> Any:
     """A cursor parameter. Its length is published but checked by the cursor decoder, so every
     door refuses a bad cursor alike: 400 `invalid_cursor`."""

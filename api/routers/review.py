@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -19,6 +18,7 @@ from api.domain.review.models import (
     StatusPublic,
 )
 from api.domain.review.standards import Standard
+from api.domain.strict import Day
 from api.routers.common import ERRORS, WRITE_ERRORS, After, Limit, etag
 
 router = APIRouter(prefix="/api/v1", tags=["review"], responses=ERRORS)
@@ -148,7 +148,7 @@ async def transition_assessment(
 async def household_status(
     svc: ServicesDep,
     household_id: uuid.UUID,
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+    as_of: Annotated[Day | None, Query(description="Default: today")] = None,
 ) -> StatusAsOf:
     """The household's recognised status on a date, and whether it newly escaped poverty."""
     return await svc.review.status_as_of(household_id, as_of)

@@ -1,10 +1,10 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
 from api.domain.pagination import Page
+from api.domain.strict import Day
 from api.domain.units.models import UnitDetail, UnitLevel, UnitPublic
 from api.routers.common import ERRORS, After, Limit
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/v1/units", tags=["administrative units"], respon
 
 Code = Annotated[str, Path(max_length=16, description="Official code (villages: demo code)")]
 AsOf = Annotated[
-    date | None, Query(description="The hierarchy as it stood on this day (default today)")
+    Day | None, Query(description="The hierarchy as it stood on this day (default today)")
 ]
 
 
@@ -22,7 +22,7 @@ async def list_units(
     after: After = None,
     limit: Limit = 50,
     level: Annotated[UnitLevel | None, Query()] = None,
-    as_of: Annotated[date | None, Query(description="Only units that existed on this day")] = None,
+    as_of: Annotated[Day | None, Query(description="Only units that existed on this day")] = None,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=120, description="Name, with or without diacritics"),

@@ -15,6 +15,7 @@ from api.schema.context import Context
 from api.schema.errors import ErrorCodes
 from api.schema.mutations import Mutation
 from api.schema.queries import Query
+from api.schema.scalars import SCALAR_OVERRIDES
 
 
 class TolerantParserCache(ParserCache):
@@ -40,6 +41,7 @@ class RegistrySchema(strawberry.Schema):
 schema = RegistrySchema(
     query=Query,
     mutation=Mutation,
+    scalar_overrides=SCALAR_OVERRIDES,
     extensions=[
         ErrorCodes,
         lambda: TolerantParserCache(maxsize=256),
