@@ -251,3 +251,15 @@ async def test_graphql_dates_are_as_strict_as_rest(client: httpx.AsyncClient, va
 async def test_graphql_takes_a_year_month_day(client: httpx.AsyncClient) -> None:
     body = await gql(client, '{ unitSubtree(code: "350", asOf: "2022-12-31") { code } }')
     assert body["data"]["unitSubtree"][0]["code"] == "350"
+
+
+@pytest.mark.parametrize("first", [-1, 0, 501])
+async def test_a_sync_items_page_size_out_of_range_is_refused(
+    client: httpx.AsyncClient, first: int
+) -> None:
+    """REST refuses `limit` outside 1..500; GraphQL's `first` reached SQL (PostgreSQL refuses
+    a negative LIMIT: a 500)."""
+    body = await gql(client, "query($f: Int!) { syncItems(first: $f) { id } }", f=first)
+    extensions = error_of(body)
+    assert extensions["code"] == "validation_failed"
+    assert [e["path"] for e in extensions["errors"]] == ["first"]

@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 
 from api.domain.sync.models import ItemState, Outcome, Resolution, Resolve, SyncItemPublic
 from api.domain.sync.service import SyncService
+from api.schema.arguments import page_size
 from api.schema.inputs import to_model
 from api.schema.types import Info, as_type
 
@@ -52,7 +53,9 @@ class SyncQuery:
         state: ItemState | None = ItemState.OPEN,
         first: int = 100,
     ) -> list[SyncItem]:
-        found = await SyncService(info.context.services).items(outcome, state, min(first, 500))
+        found = await SyncService(info.context.services).items(
+            outcome, state, page_size(first, 500)
+        )
         return [as_type(SyncItem, i) for i in found]
 
 
