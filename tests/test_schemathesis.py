@@ -68,6 +68,7 @@ CAMPAIGN = {"commune_code": "13384", "kind": "periodic", "opens_on": "2026-09-01
 ASSESSMENT = {"household_id": HOUSEHOLD_IDS[0], "surveyed_on": "2026-10-01"}
 # Operations that end the caller's own sign-in: each gets a sign-in of its own.
 ENDS_SIGN_IN = {"POST /api/v1/auth/logout"}
+DISABLE = "POST /api/v1/users/{user_id}/disable"
 TOKEN_OPERATION = ("/api/v1/auth/token", "POST")
 
 # What each run answered, by operation and status; printed, and partly asserted.
@@ -216,7 +217,7 @@ class Caller:
             media_type="application/x-www-form-urlencoded",
         )
         response = case.call(app=self.app)
-        assert response.status_code == 200, response.text
+        assert response.status_code == 200, f"{self.username} cannot sign in: {response.text}"
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     def headers(self, case: Case[Any]) -> dict[str, str]:
@@ -290,6 +291,13 @@ def test_rest_workflows_following_links(asgi_app: FastAPI, admin: Caller) -> Non
             nonlocal scenarios
             scenarios += 1
 
+        def after_call(self, response: Response, case: Case[Any]) -> None:
+            super().after_call(response, case)
+            disabled = case.operation.label == DISABLE and response.status_code == 200
+            assert not (disabled and response.json()["username"] == ADMIN), (
+                f"the run disabled the only admin: {case.as_curl_command()}"
+            )
+
         def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
             return {"app": asgi_app, "headers": admin.headers(case)}
 
@@ -344,7 +352,7 @@ def test_rest_workflows_following_links(asgi_app: FastAPI, admin: Caller) -> Non
         path_parameters={"user_id": admin_id}
     )
     refused = disable.call(app=asgi_app, headers=headers)
-    assert 400 <= refused.status_code < 500, refused.text
+    assert 400 <= refused.status_code < 500, f"the admin disabled itself: {refused.text}"
     admin.sign_in()
 
 
