@@ -263,3 +263,22 @@ async def test_a_sync_items_page_size_out_of_range_is_refused(
     extensions = error_of(body)
     assert extensions["code"] == "validation_failed"
     assert [e["path"] for e in extensions["errors"]] == ["first"]
+
+
+@pytest.mark.parametrize(
+    "value", ["0.5", "1640995200", "2022-01-01", "2022-01-01 00:00:00Z", "2022-01-01T00:00:00"]
+)
+async def test_a_query_instant_is_only_rfc_3339_with_an_offset(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    response = await client.get("/api/v1/audit/writes", params={"until": value})
+    problem = refusal(response, 422, "validation_failed")
+    assert [p for p, _ in fields(problem)] == ["query.until"]
+
+
+@pytest.mark.parametrize("value", ["2022-01-01T00:00:00Z", "2022-01-01T07:00:00.5+07:00"])
+async def test_a_query_instant_in_rfc_3339_is_accepted(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    response = await client.get("/api/v1/audit/writes", params={"until": value})
+    assert (response.status_code, response.json()) == (200, [])

@@ -34,6 +34,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ensure_resource_availability,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
     unsupported_method,
@@ -121,6 +122,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
     unsupported_method,
+    negative_data_rejection,
     errors_are_problems,
 ]
 STATEFUL_CHECKS = [*CHECKS, use_after_free, ensure_resource_availability]
