@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.domain import errors as e
+from api.methods import allowed_methods
 
 log = logging.getLogger("api")
 
@@ -113,6 +114,8 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request)
     return response
 
 

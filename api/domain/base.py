@@ -4,9 +4,9 @@ import unicodedata
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, AwareDatetime, model_validator
+from pydantic import model_validator
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
@@ -41,17 +41,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _to_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("is outside the range of representable instants") from exc
-
-
-Instant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-"""An input instant: must carry a time zone; kept in UTC."""
 
 
 def utcnow() -> datetime:

@@ -10,6 +10,9 @@ from pydantic import BaseModel, PrivateAttr
 from api.domain.errors import InvalidCursor
 
 T = TypeVar("T")
+# Every door takes cursors up to this length; the longest one issued (a pull cursor for the
+# fifty areas an account may hold) is shorter.
+MAX_CURSOR_CHARS = 2000
 
 
 def encode_cursor(kind: str, values: list[Any]) -> str:
@@ -18,10 +21,15 @@ def encode_cursor(kind: str, values: list[Any]) -> str:
 
 
 def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+    """The values of a cursor this service issued; anything else is `InvalidCursor`, whichever
+    door it came through."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursor(f"cursor is longer than {MAX_CURSOR_CHARS} characters")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    # Deeply nested arrays exhaust the decoder's recursion limit before any check can run.
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCursor("cursor is not one this service issued") from exc
     if not isinstance(data, list) or len(data) != arity + 1 or data[0] != kind:
         raise InvalidCursor(f"cursor is not a {kind} cursor")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import ServicesDep
 from api.domain.audit.models import ReadPublic, WritePublic
 from api.domain.audit.service import AuditQuery
-from api.domain.base import Instant
+from api.domain.strict import Instant
 from api.routers.common import ERRORS, Limit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERRORS)

@@ -2,10 +2,18 @@ from typing import Annotated, Any
 
 from fastapi import Query, Response
 
+from api.domain.pagination import MAX_CURSOR_CHARS
+
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
-After = Annotated[
-    str | None, Query(max_length=512, description="`next_cursor` of the previous page")
-]
+
+
+def cursor_query(description: str) -> Any:
+    """A cursor parameter. Its length is published but checked by the cursor decoder, so every
+    door refuses a bad cursor alike: 400 `invalid_cursor`."""
+    return Query(description=description, json_schema_extra={"maxLength": MAX_CURSOR_CHARS})
+
+
+After = Annotated[str | None, cursor_query("`next_cursor` of the previous page")]
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -18,6 +18,7 @@ from api.domain.households.models import (
     PovertyStatus,
 )
 from api.domain.pagination import Page
+from api.domain.strict import TextBool
 from api.routers.common import ERRORS, WRITE_ERRORS, After, Limit, etag
 
 router = APIRouter(prefix="/api/v1/households", tags=["households"], responses=ERRORS)
@@ -96,7 +97,7 @@ async def delete_household(
 async def list_household_members(
     svc: ServicesDep,
     household_id: uuid.UUID,
-    include_former: Annotated[bool, Query(description="Also members who left or died")] = False,
+    include_former: Annotated[TextBool, Query(description="Also members who left or died")] = False,
 ) -> list[MemberPublic]:
     """The household's members, in the order they were recorded."""
     return await svc.members.of_household(household_id, include_former=include_former)

@@ -1,4 +1,3 @@
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -7,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import ServicesDep
 from api.domain.review.export import Table, to_csv, to_xlsx
 from api.domain.review.report_models import Assumption, RateBasis, ReviewReport, WhatIf
+from api.domain.strict import Day
 from api.routers.common import ERRORS
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERRORS)
@@ -28,8 +28,8 @@ class Format(StrEnum):
 async def review_report(
     svc: ServicesDep,
     unit: Annotated[str, Query(min_length=1, max_length=16, description="Unit code")],
-    from_: Annotated[date, Query(alias="from", description="First day of the period")],
-    to: Annotated[date, Query(description="Last day of the period")],
+    from_: Annotated[Day, Query(alias="from", description="First day of the period")],
+    to: Annotated[Day, Query(description="Last day of the period")],
     rate: Annotated[RateBasis, Query(description="What the rates divide")] = RateBasis.HOUSEHOLDS,
     format: Annotated[
         Format, Query(description="json, csv (one table) or xlsx (all)")
@@ -61,7 +61,7 @@ async def what_if(
     svc: ServicesDep,
     unit: Annotated[str, Query(min_length=1, max_length=16)],
     standard: Annotated[str, Query(min_length=1, max_length=32, description="e.g. nd-351-2025")],
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+    as_of: Annotated[Day | None, Query(description="Default: today")] = None,
     unknown: Annotated[
         Assumption, Query(description="How to take indicators the surveys did not ask")
     ] = Assumption.NOT_DEPRIVED,

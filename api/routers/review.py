@@ -1,11 +1,11 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
 from api.domain.pagination import Page
+from api.domain.review.campaigns import YEAR_MAX, YEAR_MIN
 from api.domain.review.lifecycle import BatchTransition, TransitionRequest
 from api.domain.review.models import (
     AssessmentCreate,
@@ -18,6 +18,7 @@ from api.domain.review.models import (
     StatusPublic,
 )
 from api.domain.review.standards import Standard
+from api.domain.strict import Day
 from api.routers.common import ERRORS, WRITE_ERRORS, After, Limit, etag
 
 router = APIRouter(prefix="/api/v1", tags=["review"], responses=ERRORS)
@@ -52,7 +53,11 @@ async def create_campaign(
 async def list_campaigns(
     svc: ServicesDep,
     commune: Annotated[str | None, Query(max_length=16)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: Annotated[
+        int | None,
+        # Published here, checked by the service, so GraphQL's `year` is refused alike.
+        Query(json_schema_extra={"minimum": YEAR_MIN, "maximum": YEAR_MAX}),
+    ] = None,
 ) -> list[CampaignPublic]:
     """Campaigns in your area, by opening date; filter by commune and year."""
     return await svc.review.campaigns(commune, year)
@@ -143,7 +148,7 @@ async def transition_assessment(
 async def household_status(
     svc: ServicesDep,
     household_id: uuid.UUID,
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+    as_of: Annotated[Day | None, Query(description="Default: today")] = None,
 ) -> StatusAsOf:
     """The household's recognised status on a date, and whether it newly escaped poverty."""
     return await svc.review.status_as_of(household_id, as_of)

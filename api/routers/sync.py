@@ -18,7 +18,7 @@ from api.domain.sync.models import (
     SyncSessionPublic,
 )
 from api.domain.sync.service import Answer, Client
-from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS
+from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS, cursor_query
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERRORS)
 DeviceId = Annotated[
@@ -66,7 +66,7 @@ async def push(
 async def pull(
     svc: ServicesDep,
     request: Request,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[str | None, cursor_query("`cursor` of the previous pull or snapshot")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     x_device_id: DeviceId = None,
     x_app_version: AppVersion = None,
@@ -83,7 +83,7 @@ async def snapshot(
     svc: ServicesDep,
     request: Request,
     unit: Annotated[str, Query(min_length=1, max_length=16)],
-    after: Annotated[str | None, Query(max_length=2000)] = None,
+    after: Annotated[str | None, cursor_query("`next` of the previous snapshot page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     x_device_id: DeviceId = None,
     x_app_version: AppVersion = None,

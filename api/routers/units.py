@@ -1,10 +1,10 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
 from api.domain.pagination import Page
+from api.domain.strict import Day
 from api.domain.units.models import UnitDetail, UnitLevel, UnitPublic
 from api.routers.common import ERRORS, After, Limit
 
@@ -12,11 +12,11 @@ router = APIRouter(prefix="/api/v1/units", tags=["administrative units"], respon
 
 Code = Annotated[str, Path(max_length=16, description="Official code (villages: demo code)")]
 AsOf = Annotated[
-    date | None,
+    Day | None,
     Query(description="The hierarchy, names and types as they stood on this day (default today)"),
 ]
 NamesOn = Annotated[
-    date | None, Query(description="Name and type as they were on this day (default: current)")
+    Day | None, Query(description="Name and type as they were on this day (default: current)")
 ]
 
 
@@ -27,7 +27,7 @@ async def list_units(
     limit: Limit = 50,
     level: Annotated[UnitLevel | None, Query()] = None,
     as_of: Annotated[
-        date | None,
+        Day | None,
         Query(description="Only units that existed on this day, named as they were then"),
     ] = None,
     q: Annotated[

@@ -27,6 +27,7 @@ from api.schema.errors import ErrorCodes
 from api.schema.limits import ParseLimits, QueryLimits
 from api.schema.mutations import Mutation
 from api.schema.queries import Query
+from api.schema.scalars import SCALAR_OVERRIDES
 
 
 class TolerantParserCache(ParserCache):
@@ -86,6 +87,7 @@ class RegistrySchema(strawberry.Schema):
 schema = RegistrySchema(
     query=Query,
     mutation=Mutation,
+    scalar_overrides=SCALAR_OVERRIDES,
     extensions=[
         ErrorCodes,
         ParseLimits,

@@ -21,8 +21,14 @@ def graphql_path(argument: str, loc: Sequence[int | str]) -> str:
 
 
 def _problem(p: FieldProblem) -> dict[str, str]:
-    # Services name fields of the mutation's `input` in snake_case; arguments come named.
-    path = p.path if p.location == "argument" else graphql_path("input", p.path.split("."))
+    # Services name fields of the mutation's `input` in snake_case; arguments come named. A
+    # service's query parameter is a field's argument here.
+    if p.location == "argument":
+        path = p.path
+    elif p.location == "query":
+        path = to_camel_case(p.path)
+    else:
+        path = graphql_path("input", p.path.split("."))
     return {"path": path, "message": p.message, "code": p.code}
 
 

@@ -3,10 +3,10 @@ from datetime import date
 
 import strawberry
 
-from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.households.models import HouseholdFilter
 from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
+from api.schema.arguments import page_size
 from api.schema.inputs import HouseholdFilterInput, to_model
 from api.schema.review_ops import ReviewQuery
 from api.schema.sync_ops import SyncQuery
@@ -24,16 +24,6 @@ from api.schema.types import (
     unit_connection,
 )
 
-PAGE_MAX = 200
-
-
-def _first(first: int) -> int:
-    if not 1 <= first <= PAGE_MAX:
-        raise ValidationFailed(
-            [FieldProblem("first", f"must be between 1 and {PAGE_MAX}", location="argument")]
-        )
-    return first
-
 
 @strawberry.type
 class Query(ReviewQuery, SyncQuery):
@@ -48,7 +38,7 @@ class Query(ReviewQuery, SyncQuery):
         after: str | None = None,
     ) -> Connection[Unit]:
         page = await info.context.services.units.find(
-            level=level, as_of=as_of, q=q, after=after, limit=_first(first)
+            level=level, as_of=as_of, q=q, after=after, limit=page_size(first)
         )
         return unit_connection(page)
 
@@ -72,7 +62,7 @@ class Query(ReviewQuery, SyncQuery):
         flt = (
             to_model(HouseholdFilter, filter, "filter") if filter is not None else HouseholdFilter()
         )
-        page = await info.context.services.households.find(flt, after, _first(first))
+        page = await info.context.services.households.find(flt, after, page_size(first))
         return household_connection(page)
 
     @strawberry.field
@@ -91,7 +81,7 @@ class Query(ReviewQuery, SyncQuery):
     async def changes(
         self, info: Info, after: str | None = None, first: int = 100
     ) -> ChangeFeedPage:
-        page = await info.context.services.changes.page(after, _first(first))
+        page = await info.context.services.changes.page(after, page_size(first))
         return ChangeFeedPage(
             items=[as_type(Change, c) for c in page.items],
             next_cursor=page.next_cursor,

@@ -7,7 +7,6 @@ from typing import Annotated, TypeVar
 import strawberry
 from pydantic import BaseModel
 
-from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.review.lifecycle import BatchTransition, TransitionRequest
 from api.domain.review.models import (
     AssessmentCreate,
@@ -16,6 +15,7 @@ from api.domain.review.models import (
     State,
 )
 from api.domain.review.report_models import Assumption, RateBasis
+from api.schema.arguments import page_size
 from api.schema.inputs import request_key, to_model
 from api.schema.review import (
     Assessment,
@@ -78,12 +78,8 @@ class ReviewQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[Assessment]:
-        if not 1 <= first <= 200:
-            raise ValidationFailed(
-                [FieldProblem("first", "must be between 1 and 200", location="argument")]
-            )
         page = await info.context.services.review.find_assessments(
-            after, first, campaign_id, household_id, state
+            after, page_size(first), campaign_id, household_id, state
         )
         return Connection(
             edges=[

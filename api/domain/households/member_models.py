@@ -7,6 +7,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
+from api.domain.strict import Bool, Day
 
 
 class Sex(StrEnum):
@@ -79,12 +80,12 @@ class PersonFacts(SQLModel):
     """What the employment, health and education indicators are computed from."""
 
     ethnicity: str | None = Field(default=None, min_length=1, max_length=50)
-    attending_school: bool | None = None
+    attending_school: Bool | None = None
     education_level: EducationLevel | None = Field(default=None, sa_type=enum_type(EducationLevel))
     employment: Employment | None = Field(default=None, sa_type=enum_type(Employment))
-    health_insurance: bool | None = None
+    health_insurance: Bool | None = None
     disability: Disability | None = Field(default=None, sa_type=enum_type(Disability))
-    labour_capacity: bool | None = Field(default=None, description="Able to work")
+    labour_capacity: Bool | None = Field(default=None, description="Able to work")
 
 
 def _plausible_birth(value: date | None) -> date | None:
@@ -96,7 +97,7 @@ def _plausible_birth(value: date | None) -> date | None:
 class MemberFields(PersonFacts):
     full_name: str = Field(min_length=1, max_length=120)
     sex: Sex = Field(sa_type=enum_type(Sex))
-    date_of_birth: date
+    date_of_birth: Day
     personal_id: str | None = Field(
         default=None,
         schema_extra={"pattern": PERSONAL_ID_PATTERN},
@@ -155,13 +156,13 @@ class MemberCreate(Input, MemberFields):
     id: uuid.UUID | None = Field(
         default=None, description="Client-chosen id for records created offline"
     )
-    joined_on: date | None = Field(default=None, description="Defaults to today")
+    joined_on: Day | None = Field(default=None, description="Defaults to today")
 
 
 class MemberUpdate(Input, PersonFacts):
     full_name: str | None = Field(default=None, min_length=1, max_length=120)
     sex: Sex | None = None
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     personal_id: str | None = Field(
         default=None, schema_extra={"pattern": PERSONAL_ID_PATTERN}, max_length=12
     )
@@ -175,14 +176,14 @@ class MemberUpdate(Input, PersonFacts):
 
 class MemberLeave(Input):
     reason: LeaveReason
-    occurred_on: date
+    occurred_on: Day
     note: str | None = Field(default=None, max_length=500)
     version: int | None = Field(default=None, ge=1)
 
 
 class HeadChange(Input):
     member_id: uuid.UUID
-    occurred_on: date
+    occurred_on: Day
     previous_head_relation: Relation = Field(
         default=Relation.OTHER_RELATIVE, description="The former head's relation to the new head"
     )

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, RecordMeta, enum_type
+from api.domain.strict import Bool
 
 
 class Durability(StrEnum):
@@ -64,7 +65,7 @@ class DwellingFacts(SQLModel):
     roof_material: Durability | None = Field(default=None, sa_type=enum_type(Durability))
     water_source: WaterSource | None = Field(default=None, sa_type=enum_type(WaterSource))
     latrine_type: LatrineType | None = Field(default=None, sa_type=enum_type(LatrineType))
-    uses_telecom: bool | None = Field(
+    uses_telecom: Bool | None = Field(
         default=None, description="Some member uses telephone or internet services"
     )
 

@@ -16,6 +16,9 @@ from api.domain.review.models import Campaign, CampaignCreate, CampaignKind, Cam
 from api.domain.review.standards import Standard
 from api.domain.uow import RequestKey
 
+# The years a campaign list may be asked for (the programme's reviews began in the 2000s).
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
 
 class CampaignOps(ReviewBase):
     # Standards -----------------------------------------------------------------------------
@@ -131,10 +134,21 @@ class CampaignOps(ReviewBase):
         self, commune: str | None = None, year: int | None = None
     ) -> list[CampaignPublic]:
         access.require(self.principal, Permission.REVIEW_READ)
+        if year is not None and not YEAR_MIN <= year <= YEAR_MAX:
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "year",
+                        f"must be between {YEAR_MIN} and {YEAR_MAX}",
+                        "out_of_range",
+                        location="query",
+                    )
+                ]
+            )
         stmt = access.scoped(select(Campaign), self.principal, col(Campaign.unit_path))
         if commune:
             stmt = stmt.where(col(Campaign.commune_code) == commune)
-        if year:
+        if year is not None:
             stmt = stmt.where(
                 col(Campaign.opens_on) >= date(year, 1, 1),
                 col(Campaign.opens_on) <= date(year, 12, 31),

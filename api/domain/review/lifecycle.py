@@ -2,7 +2,6 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 
 from sqlmodel import Field
@@ -17,6 +16,7 @@ from api.domain.review.models import (
     Meeting,
     State,
 )
+from api.domain.strict import Day
 
 
 class Action(StrEnum):
@@ -71,7 +71,7 @@ class TransitionRequest(Input):
     version: int | None = Field(default=None, ge=1, description="Or send If-Match")
     reason: str | None = Field(default=None, min_length=1, max_length=2000)
     meeting: Meeting | None = None
-    posted_on: date | None = None
+    posted_on: Day | None = None
     complaint: Complaint | None = None
     district_opinion: DistrictOpinion | None = None
     decision: Decision | None = None

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
 from api.domain.households.models import PovertyStatus
+from api.domain.strict import Bool, Day
 
 
 class CampaignKind(StrEnum):
@@ -83,8 +84,8 @@ class CampaignFields(SQLModel):
     )
     kind: CampaignKind = Field(sa_type=enum_type(CampaignKind))
     name: str = Field(min_length=1, max_length=200)
-    opens_on: date
-    closes_on: date = Field(description="Periodic: by 14 December; regular: the 15-day deadline")
+    opens_on: Day
+    closes_on: Day = Field(description="Periodic: by 14 December; regular: the 15-day deadline")
 
 
 class Campaign(CampaignFields, RecordMeta, table=True):
@@ -104,7 +105,7 @@ class CampaignCreate(Input, CampaignFields):
         max_length=32,
         description="Defaults to the standard in force on the closing date",
     )
-    closes_on: date | None = Field(  # type: ignore[assignment]
+    closes_on: Day | None = Field(  # type: ignore[assignment]
         default=None,
         description="Periodic: defaults to 14 December; regular: opening date + 15 days",
     )
@@ -122,7 +123,7 @@ class CampaignPublic(CampaignFields):
 
 
 class IndicatorAnswer(Input):
-    deprived: bool
+    deprived: Bool
     reason: str | None = Field(
         default=None, min_length=1, max_length=500, description="Required to override a derivation"
     )
@@ -132,12 +133,12 @@ class Answers(Input):
     """The reviewer's forms: quick screen (A), income or income-proxy score (B1), the
     deprivation indicators (B2), causes of poverty and support needs."""
 
-    screened_out: bool = Field(
+    screened_out: Bool = Field(
         default=False, description="Form A: clearly not poor, no scoring needed"
     )
     monthly_income_per_capita: int | None = Field(default=None, ge=0, le=1_000_000_000)
     income_proxy_score: int | None = Field(default=None, ge=0, le=10_000)
-    agricultural: bool | None = Field(
+    agricultural: Bool | None = Field(
         default=None, description="Works in agriculture, forestry, fishery or salt"
     )
     indicators: dict[str, IndicatorAnswer] = Field(
@@ -145,10 +146,10 @@ class Answers(Input):
     )
     causes: list[Cause] = Field(default_factory=list, max_length=8)
     needs: list[Need] = Field(default_factory=list, max_length=7)
-    meritorious: bool = Field(
+    meritorious: Bool = Field(
         default=False, description="Household of a person with meritorious service"
     )
-    social_protection: bool = Field(default=False, description="Social-protection household")
+    social_protection: Bool = Field(default=False, description="Social-protection household")
     notes: str | None = Field(default=None, max_length=2000)
 
     @field_validator("causes", "needs")
@@ -178,7 +179,7 @@ class IndicatorResult(SQLModel):
 
 
 class Meeting(Input):
-    held_on: date
+    held_on: Day
     attendees: int = Field(ge=1, le=10_000)
     agreeing: int = Field(ge=0, le=10_000)
     chaired_by: str = Field(min_length=1, max_length=120)
@@ -186,7 +187,7 @@ class Meeting(Input):
 
 
 class Complaint(Input):
-    received_on: date
+    received_on: Day
     by: str = Field(min_length=1, max_length=120)
     content: str = Field(min_length=1, max_length=2000)
     outcome: str | None = Field(default=None, max_length=2000)
@@ -194,19 +195,19 @@ class Complaint(Input):
 
 class Decision(Input):
     number: str = Field(min_length=1, max_length=60)
-    decided_on: date
+    decided_on: Day
     signer: str = Field(min_length=1, max_length=120)
 
 
 class Certificate(Input):
     number: str = Field(min_length=1, max_length=60)
-    issued_on: date
+    issued_on: Day
 
 
 class DistrictOpinion(Input):
-    given_on: date
+    given_on: Day
     by: str = Field(min_length=1, max_length=120)
-    agrees: bool
+    agrees: Bool
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -246,12 +247,12 @@ class AssessmentCreate(Input):
     id: uuid.UUID | None = Field(default=None, description="Client-chosen id for offline drafts")
     campaign_id: uuid.UUID
     household_id: uuid.UUID
-    surveyed_on: date
+    surveyed_on: Day
     answers: Answers = Field(default_factory=Answers)
 
 
 class AssessmentUpdate(Input):
-    surveyed_on: date | None = None
+    surveyed_on: Day | None = None
     answers: Answers | None = None
     version: int | None = Field(default=None, ge=1)
 

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, enum_type, utc_field, utcnow
+from api.domain.strict import Bool
 
 MAX_ITEMS = 5000
 MAX_BYTES = 16 * 1024 * 1024
@@ -66,7 +67,7 @@ class PushRequest(Input):
         min_length=1, max_length=100, description="A retried batch with this id is answered again"
     )
     mode: Mode = Mode.PER_ITEM
-    dry_run: bool = Field(default=False, description="Validate and report; change nothing")
+    dry_run: Bool = Field(default=False, description="Validate and report; change nothing")
     items: list[PushItem] = Field(description=f"At most {MAX_ITEMS} items")
 
 
