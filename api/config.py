@@ -13,8 +13,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_echo: bool = False
-    page_size_default: int = Field(default=50, ge=1)
-    page_size_max: int = Field(default=200, ge=1)
+    # Lowers the cap on list pages; the contract publishes 200, so it cannot go higher.
+    page_size_max: int = Field(default=200, ge=1, le=200)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     newly_escaped_years: int = Field(
         default=3, ge=1, le=10, description="Window for 'newly escaped' (Social Policy Bank: 3)"

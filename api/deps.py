@@ -105,7 +105,6 @@ def policy_of(settings: Settings) -> Policy:
         newly_escaped_years=settings.newly_escaped_years,
         personal_id_checks_per_hour=settings.personal_id_checks_per_hour,
         report_small_cells_below=settings.report_small_cells_below,
-        page_size_default=settings.page_size_default,
         page_size_max=settings.page_size_max,
     )
 

@@ -1,6 +1,6 @@
-"""Every error leaves as RFC 9457 problem+json with a stable `code`."""
+"""Every error leaves as RFC 9457 problem+json with a stable `code` (the bodies are built by
+`api.domain.problems`; this module adds what HTTP carries: the request, headers)."""
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,28 +9,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.domain import errors as e
+from api.domain import problems
+from api.domain.errors import FieldProblem
 from api.methods import allowed_methods
-
-log = logging.getLogger("api")
-
-STATUS_OF: dict[type[e.DomainError], int] = {
-    e.NotFound: 404,
-    e.Unauthorized: 401,
-    e.InvalidGrant: 400,
-    e.InvalidClient: 401,
-    e.Locked: 429,
-    e.PurposeRequired: 400,
-    e.Forbidden: 403,
-    e.VersionConflict: 412,
-    e.Conflict: 409,
-    e.DuplicatePersonalId: 409,
-    e.InvalidTransition: 409,
-    e.BatchTooLarge: 413,
-    e.IdempotencyKeyReused: 422,
-    e.IdempotencyInProgress: 409,
-    e.InvalidCursor: 400,
-    e.ValidationFailed: 422,
-}
 
 HTTP_CODES = {
     400: "bad_request",
@@ -45,39 +26,23 @@ HTTP_CODES = {
 }
 
 
-def status_of(exc: e.DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS_OF:
-            return STATUS_OF[cls]
-    return 400
-
-
-def problem(
-    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://giamngheo.example/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
+def _respond(request: Request, body: dict[str, Any]) -> JSONResponse:
+    body = {
+        **body,
         "instance": request.url.path,
         "request_id": getattr(request.state, "request_id", None),
-        **extra,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=body["status"], media_type="application/problem+json")
+
+
+def rest_path(p: FieldProblem) -> str:
+    """A field as REST clients wrote it: `body.address`, `query.limit`, `header.If-Match`."""
+    location = "query" if p.location == "page" else p.location
+    return f"{location}.{p.path}"
 
 
 def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
-    extra: dict[str, Any] = dict(exc.extra)
-    if isinstance(exc, e.ValidationFailed):
-        extra["errors"] = [
-            {"path": f"{p.location}.{p.path}", "message": p.message, "code": p.code}
-            for p in exc.problems
-        ]
-    if isinstance(exc, e.InvalidGrant | e.InvalidClient):
-        extra["error"] = exc.code  # what OAuth2 clients look for (RFC 6749 section 5.2)
-    response = problem(request, status_of(exc), exc.code, exc.title, exc.detail, **extra)
+    response = _respond(request, problems.of_error(exc, rest_path))
     if isinstance(exc, e.VersionConflict):
         response.headers["ETag"] = f'"{exc.current_version}"'
     if isinstance(exc, e.Locked):
@@ -85,10 +50,6 @@ def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
     if isinstance(exc, e.Unauthorized | e.InvalidClient):
         response.headers["WWW-Authenticate"] = 'Bearer realm="giamngheo"'
     return response
-
-
-def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc)
 
 
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -99,19 +60,17 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"path": _location(err["loc"]), "message": err["msg"], "code": err["type"]}
+        problems.field_error(".".join(str(p) for p in err["loc"]), err["msg"], err["type"])
         for err in exc.errors()
     ]
-    detail = "; ".join(f"{x['path']}: {x['message']}" for x in errors)
-    return problem(request, 422, "validation_failed", "Validation failed", detail, errors=errors)
+    return _respond(request, problems.validation_problem(errors))
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    response = problem(
-        request, exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail)
-    )
+    title = code.replace("_", " ").capitalize()
+    response = _respond(request, problems.problem(code, title, str(exc.detail), exc.status_code))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     if exc.status_code == 405:

@@ -1012,7 +1012,7 @@ async def test_first_above_200_is_refused(client: httpx.AsyncClient, services: S
         refused = await error(client, query, variables)
         assert refused["extensions"]["code"] == "validation_failed"
         assert refused["extensions"]["errors"] == [
-            {"path": "first", "message": "must be between 1 and 200", "code": "invalid"}
+            {"path": "first", "message": "must be between 1 and 200", "code": "out_of_range"}
         ]
     largest = await data(client, HOUSEHOLDS, {"first": 200})
     assert 1 <= len(largest["households"]["edges"]) <= 200

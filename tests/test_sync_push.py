@@ -352,3 +352,14 @@ async def test_a_resolution_sent_again_gets_its_first_answer(client: httpx.Async
         422,
         "idempotency_key_reused",
     )
+
+
+async def test_a_base_version_beyond_the_stored_range_is_refused_by_name(
+    client: httpx.AsyncClient,
+) -> None:
+    hid = uuid.uuid4()
+    huge = {**household(hid), "base_version": 2**43 + 1}
+    body = {"batch_id": f"b-{uuid.uuid4()}", "items": [household(uuid.uuid4()), huge]}
+    problem = refusal(await client.post("/api/v1/sync/push", json=body), 422, "validation_failed")
+    assert [e["path"] for e in problem["errors"]] == ["body.items.1.base_version"]
+    assert (await client.get(f"/api/v1/households/{hid}")).status_code == 404

@@ -12,5 +12,4 @@ class Policy:
     newly_escaped_years: int = 3
     personal_id_checks_per_hour: int = 2000
     report_small_cells_below: int = 5
-    page_size_default: int = 50
     page_size_max: int = 200

@@ -26,17 +26,17 @@ class Services:
         self.policy = policy = policy or Policy()
         self.session = session
         self.principal = principal
-        self.uow = UnitOfWork(session, principal, policy.idempotency_ttl)
-        self.units = UnitService(session, principal)
+        self.uow = UnitOfWork(session, principal, policy)
+        self.units = UnitService(self.uow)
         self.households = HouseholdService(self.uow, self.units)
         self.members = MemberService(
             self.uow,
             self.households,
             PersonalIdChecks(self.uow, policy.personal_id_checks_per_hour),
         )
-        self.changes = ChangeFeed(session, principal)
+        self.changes = ChangeFeed(self.uow)
         self.identity = IdentityAdmin(self.uow, policy.key_secret)
-        self.audit = AuditTrail(session, principal)
+        self.audit = AuditTrail(self.uow)
         self.review = ReviewService(
             self.households, self.members, newly_escaped_years=policy.newly_escaped_years
         )

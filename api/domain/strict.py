@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -17,6 +17,8 @@ _RFC3339 = re.compile(
 # No date the registry records or is asked about lies outside these; they also keep day
 # arithmetic (the day after a period, years before a date) clear of Python's date limits.
 FIRST_DAY, LAST_DAY = date(1800, 1, 1), date(2999, 12, 31)
+# Versions are stored as 32-bit integers; a larger one can only be a client's mistake.
+LAST_VERSION = 2**31 - 1
 
 
 def day(value: object) -> date:
@@ -66,3 +68,5 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidato
 Bool = Annotated[bool, Strict()]
 # A boolean in a query string or form, which carry text: `true` or `false`.
 TextBool = Annotated[bool, BeforeValidator(_text_bool)]
+# A record version a client bases a change on.
+Version = Annotated[int, Field(ge=1, le=LAST_VERSION)]

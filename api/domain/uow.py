@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
@@ -27,6 +27,7 @@ from api.domain.errors import (
 )
 from api.domain.idempotency.models import IdempotencyRecord
 from api.domain.kernel.entities import EntityType
+from api.domain.policy import Policy
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -93,7 +94,7 @@ class _PendingChange:
 class UnitOfWork:
     session: AsyncSession
     principal: Principal
-    idempotency_ttl: timedelta = timedelta(hours=24)
+    policy: Policy = field(default_factory=Policy)
     _pending: list[_PendingChange] = field(default_factory=list)
     _claim: IdempotencyRecord | None = None
     _batched: bool = False
@@ -115,7 +116,10 @@ class UnitOfWork:
         """Reserve `key` for this transaction, or return the answer a first attempt stored."""
         for _attempt in range(2):
             existing = await self.session.get(IdempotencyRecord, (self.principal.subject, key))
-            if existing is not None and existing.created_at < utcnow() - self.idempotency_ttl:
+            if (
+                existing is not None
+                and existing.created_at < utcnow() - self.policy.idempotency_ttl
+            ):
                 await self.session.delete(existing)
                 await self.session.flush()
                 existing = None

@@ -4,7 +4,17 @@ from fastapi import Query, Response
 
 from api.domain.pagination import MAX_CURSOR_CHARS
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
+
+def page_limit(largest: int = 200) -> Any:
+    """A page size. Its range is published but checked by the service, so that REST and
+    GraphQL refuse a page too large alike (the cap is the operator's PAGE_SIZE_MAX)."""
+    return Query(
+        description=f"Page size, 1 to {largest}",
+        json_schema_extra={"minimum": 1, "maximum": largest},
+    )
+
+
+Limit = Annotated[int, page_limit()]
 
 
 def cursor_query(description: str) -> Any:

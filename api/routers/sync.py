@@ -18,7 +18,7 @@ from api.domain.sync.models import (
     SyncSessionPublic,
 )
 from api.domain.sync.service import Answer, Client
-from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS, cursor_query
+from api.routers.common import ERRORS, PROBLEM, WRITE_ERRORS, cursor_query, page_limit
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERRORS)
 DeviceId = Annotated[
@@ -67,7 +67,7 @@ async def pull(
     svc: ServicesDep,
     request: Request,
     cursor: Annotated[str | None, cursor_query("`cursor` of the previous pull or snapshot")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    limit: Annotated[int, page_limit(1000)] = 500,
     x_device_id: DeviceId = None,
     x_app_version: AppVersion = None,
 ) -> Response:
@@ -84,7 +84,7 @@ async def snapshot(
     request: Request,
     unit: Annotated[str, Query(min_length=1, max_length=16)],
     after: Annotated[str | None, cursor_query("`next` of the previous snapshot page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    limit: Annotated[int, page_limit(500)] = 200,
     x_device_id: DeviceId = None,
     x_app_version: AppVersion = None,
 ) -> Response:
@@ -112,7 +112,7 @@ async def sessions(
     svc: ServicesDep,
     actor: Annotated[str | None, Query(max_length=120)] = None,
     device_id: Annotated[str | None, Query(max_length=120)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, page_limit(500)] = 100,
 ) -> list[SyncSessionPublic]:
     """The sync log of your area, newest first: who synced from which device and app
     version, cursors in and out, items and their outcomes, bytes and duration."""
@@ -124,7 +124,7 @@ async def items(
     svc: ServicesDep,
     outcome: Outcome | None = None,
     state: ItemState | None = ItemState.OPEN,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, page_limit(500)] = 100,
 ) -> list[SyncItemPublic]:
     """Pushed items that did not apply, with their payload: conflicts and rejections, yours
     and (for officers and supervisors) those of your area."""

@@ -25,6 +25,8 @@ def _problem(p: FieldProblem) -> dict[str, str]:
     # service's query parameter is a field's argument here.
     if p.location == "argument":
         path = p.path
+    elif p.location == "page":
+        path = "first"  # every GraphQL list takes its page size as `first`
     elif p.location == "query":
         path = to_camel_case(p.path)
     else:

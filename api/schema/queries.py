@@ -6,7 +6,6 @@ import strawberry
 from api.domain.households.models import HouseholdFilter
 from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
-from api.schema.arguments import page_size
 from api.schema.inputs import HouseholdFilterInput, to_model
 from api.schema.review_ops import ReviewQuery
 from api.schema.sync_ops import SyncQuery
@@ -38,7 +37,7 @@ class Query(ReviewQuery, SyncQuery):
         after: str | None = None,
     ) -> Connection[Unit]:
         page = await info.context.services.units.find(
-            level=level, as_of=as_of, q=q, after=after, limit=page_size(first)
+            level=level, as_of=as_of, q=q, after=after, limit=first
         )
         return unit_connection(page)
 
@@ -62,7 +61,7 @@ class Query(ReviewQuery, SyncQuery):
         flt = (
             to_model(HouseholdFilter, filter, "filter") if filter is not None else HouseholdFilter()
         )
-        page = await info.context.services.households.find(flt, after, page_size(first))
+        page = await info.context.services.households.find(flt, after, first)
         return household_connection(page)
 
     @strawberry.field
@@ -81,7 +80,7 @@ class Query(ReviewQuery, SyncQuery):
     async def changes(
         self, info: Info, after: str | None = None, first: int = 100
     ) -> ChangeFeedPage:
-        page = await info.context.services.changes.page(after, page_size(first))
+        page = await info.context.services.changes.page(after, first)
         return ChangeFeedPage(
             items=[as_type(Change, c) for c in page.items],
             next_cursor=page.next_cursor,

@@ -15,7 +15,6 @@ from api.domain.review.models import (
     State,
 )
 from api.domain.review.report_models import Assumption, RateBasis
-from api.schema.arguments import page_size
 from api.schema.inputs import request_key, to_model
 from api.schema.review import (
     Assessment,
@@ -79,7 +78,7 @@ class ReviewQuery:
         after: str | None = None,
     ) -> Connection[Assessment]:
         page = await info.context.services.review.find_assessments(
-            after, page_size(first), campaign_id, household_id, state
+            after, first, campaign_id, household_id, state
         )
         return Connection(
             edges=[

@@ -7,7 +7,6 @@ from strawberry.experimental import pydantic as spyd
 from strawberry.scalars import JSON
 
 from api.domain.sync.models import ItemState, Outcome, Resolution, Resolve, SyncItemPublic
-from api.schema.arguments import page_size
 from api.schema.inputs import request_key, to_model
 from api.schema.types import Info, as_type
 
@@ -52,7 +51,7 @@ class SyncQuery:
         state: ItemState | None = ItemState.OPEN,
         first: int = 100,
     ) -> list[SyncItem]:
-        found = await info.context.services.sync.items(outcome, state, page_size(first, 500))
+        found = await info.context.services.sync.items(outcome, state, first)
         return [as_type(SyncItem, i) for i in found]
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.domain import access
@@ -16,6 +15,7 @@ from api.domain.audit.models import PersonalDataRead, ReadPublic, WritePublic
 from api.domain.base import utcnow
 from api.domain.changes.models import ChangeLogEntry
 from api.domain.errors import PurposeRequired
+from api.domain.kernel.paging import page_size
 from api.domain.uow import UnitOfWork
 
 
@@ -79,12 +79,14 @@ def _filtered(stmt: S, q: AuditQuery, key: Any, entity: Any, actor: Any, at: Any
 
 
 class AuditTrail:
-    def __init__(self, session: AsyncSession, principal: Principal) -> None:
-        self.session = session
-        self.principal = principal
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.principal = uow.principal
 
     async def writes(self, q: AuditQuery) -> list[WritePublic]:
         access.require(self.principal, Permission.AUDIT_READ)
+        page_size(q.limit, self.uow.policy.page_size_max)
         e = ChangeLogEntry
         stmt = access.scoped(select(e), self.principal, col(e.unit_path))
         stmt = _filtered(stmt, q, col(e.seq), col(e.entity_id), col(e.actor), col(e.occurred_at))
@@ -100,6 +102,7 @@ class AuditTrail:
 
     async def reads(self, q: AuditQuery) -> list[ReadPublic]:
         access.require(self.principal, Permission.AUDIT_READ)
+        page_size(q.limit, self.uow.policy.page_size_max)
         r = PersonalDataRead
         stmt = access.scoped(select(r), self.principal, col(r.unit_path))
         stmt = _filtered(stmt, q, col(r.id), col(r.entity_id), col(r.actor), col(r.read_at))

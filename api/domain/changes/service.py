@@ -1,19 +1,21 @@
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.domain import access
-from api.domain.access import Permission, Principal
+from api.domain.access import Permission
 from api.domain.changes.models import ChangeLogEntry, ChangePage, ChangePublic
-from api.domain.pagination import decode_cursor, encode_cursor, sequence_number
+from api.domain.kernel import paging
+from api.domain.pagination import sequence_number
+from api.domain.uow import UnitOfWork
 
-CURSOR_KIND = "chg"
+BY_SEQ = paging.by_key("chg", lambda: col(ChangeLogEntry.seq), lambda e: e.seq, sequence_number)
 
 
 class ChangeFeed:
-    def __init__(self, session: AsyncSession, principal: Principal) -> None:
-        self.session = session
-        self.principal = principal
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.principal = uow.principal
 
     async def page(self, after: str | None, limit: int) -> ChangePage:
         """Entries after the cursor in commit order.
@@ -22,20 +24,13 @@ class ChangeFeed:
         entry with a lower number is already visible: paging by number never skips a change.
         """
         access.require(self.principal, Permission.CHANGES_READ)
-        after_seq = 0
-        if after:
-            (value,) = decode_cursor(CURSOR_KIND, after, 1)
-            after_seq = sequence_number(value)
         stmt = select(ChangeLogEntry).where(
-            col(ChangeLogEntry.seq) > after_seq,
-            col(ChangeLogEntry.entity_type).in_(access.readable(self.principal)),
+            col(ChangeLogEntry.entity_type).in_(access.readable(self.principal))
         )
         stmt = access.scoped(stmt, self.principal, col(ChangeLogEntry.unit_path))
-        stmt = stmt.order_by(col(ChangeLogEntry.seq)).limit(limit + 1)
-        rows = list((await self.session.scalars(stmt)).all())
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        last = rows[-1].seq if rows else after_seq
+        rows, cursors, has_more = await paging.page(self.uow, stmt, BY_SEQ, after, limit)
+        # Stable even when empty: the next page starts where this one would have.
+        next_cursor = cursors[-1] if cursors else after or BY_SEQ.cursor_at([0])
         return ChangePage(
             items=[
                 ChangePublic(
@@ -51,6 +46,6 @@ class ChangeFeed:
                 )
                 for r in rows
             ],
-            next_cursor=encode_cursor(CURSOR_KIND, [last]),
+            next_cursor=next_cursor,
             has_more=has_more,
         )

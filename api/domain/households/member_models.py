@@ -7,7 +7,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
-from api.domain.strict import Bool, Day
+from api.domain.strict import Bool, Day, Version
 
 
 class Sex(StrEnum):
@@ -169,7 +169,7 @@ class MemberUpdate(Input, PersonFacts):
     relation_to_head: Relation | None = Field(
         default=None, description="Use the household's head-change operation to pick a new head"
     )
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = Field(default=None)
 
     _birth = field_validator("date_of_birth")(_plausible_birth)
 
@@ -178,7 +178,7 @@ class MemberLeave(Input):
     reason: LeaveReason
     occurred_on: Day
     note: str | None = Field(default=None, max_length=500)
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = Field(default=None)
 
 
 class HeadChange(Input):
@@ -187,7 +187,7 @@ class HeadChange(Input):
     previous_head_relation: Relation = Field(
         default=Relation.OTHER_RELATIVE, description="The former head's relation to the new head"
     )
-    version: int | None = Field(default=None, ge=1, description="Household version")
+    version: Version | None = Field(default=None, description="Household version")
 
 
 class MemberPublic(MemberFields):

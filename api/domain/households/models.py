@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, RecordMeta, enum_type
-from api.domain.strict import Bool
+from api.domain.strict import Bool, Version
 
 
 class Durability(StrEnum):
@@ -115,8 +115,8 @@ class HouseholdUpdate(Input, DwellingFacts):
     address: str | None = Field(default=None, min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=16, schema_extra={"pattern": PHONE_PATTERN})
     information_assets: list[InformationAsset] | None = Field(default=None, max_length=5)
-    version: int | None = Field(
-        default=None, ge=1, description="The version this change is based on (or use If-Match)"
+    version: Version | None = Field(
+        default=None, description="The version this change is based on (or use If-Match)"
     )
 
     _assets = field_validator("information_assets")(_unique_assets)

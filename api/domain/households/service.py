@@ -20,16 +20,16 @@ from api.domain.households.models import (
 )
 from api.domain.households.records import HOUSEHOLD
 from api.domain.households.search import member_matches
+from api.domain.kernel import paging
 from api.domain.kernel.aggregate import delete_children, relocate
 from api.domain.kernel.areas import under
 from api.domain.kernel.records import RecordService, check_version
 from api.domain.kernel.registry import Stored
-from api.domain.keyset import after_position, position
 from api.domain.pagination import Page
 from api.domain.units.service import UnitService
 from api.domain.uow import RequestKey, UnitOfWork
 
-CURSOR_KIND = "hh"
+BY_CREATION = paging.by_creation("hh", Household)
 
 
 class HouseholdService(RecordService[Household, HouseholdPublic]):
@@ -64,17 +64,8 @@ class HouseholdService(RecordService[Household, HouseholdPublic]):
                     ),
                 )
             )
-        stmt = after_position(
-            stmt, CURSOR_KIND, after, col(Household.created_at), col(Household.id)
-        )
-        rows = list((await self.session.scalars(stmt.limit(limit + 1))).all())
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[HouseholdPublic].of(
-            await self.shown(rows),
-            [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
-            has_more,
-        )
+        rows, cursors, more = await paging.page(self.uow, stmt, BY_CREATION, after, limit)
+        return Page[HouseholdPublic].of(await self.shown(rows), cursors, more)
 
     async def _in_unit(self, code: str) -> ColumnElement[bool]:
         unit = await self.units.get(code)

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.errors import FieldProblem, InvalidCursor, ValidationFailed
 from api.domain.pagination import decode_cursor, encode_cursor
+from api.domain.uow import UnitOfWork
 
 S = TypeVar("S", bound=Select[Any])
 # Where a page size is named: each door renders it as its clients wrote it (REST `limit`,
@@ -30,7 +30,10 @@ class Keyset:
     parse: Callable[[list[Any]], tuple[Any, ...]]
 
     def cursor(self, row: Any) -> str:
-        return encode_cursor(self.kind, self.values(row))
+        return self.cursor_at(self.values(row))
+
+    def cursor_at(self, values: list[Any]) -> str:
+        return encode_cursor(self.kind, values)
 
     def after(self, stmt: S, cursor: str | None) -> S:
         columns = self.columns()
@@ -69,15 +72,18 @@ def by_creation(kind: str, model: Any) -> Keyset:
     )
 
 
-def by_key(kind: str, column: Callable[[], Any], key: Callable[[Any], Any], of: type) -> Keyset:
-    """In the order of one unique column (unit codes, change-log positions)."""
+def by_key(
+    kind: str, column: Callable[[], Any], key: Callable[[Any], Any], check: Callable[[Any], Any]
+) -> Keyset:
+    """In the order of one unique column (unit codes, change-log positions); `check` reads a
+    cursor's value back, or raises InvalidCursor."""
+    return Keyset(kind, lambda: (column(),), lambda row: [key(row)], lambda raw: (check(raw[0]),))
 
-    def parse(raw: list[Any]) -> tuple[Any, ...]:
-        if isinstance(raw[0], bool) or not isinstance(raw[0], of):
-            raise InvalidCursor("cursor is not one this service issued")
-        return (raw[0],)
 
-    return Keyset(kind, lambda: (column(),), lambda row: [key(row)], parse)
+def text_key(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidCursor("cursor is not one this service issued")
+    return value
 
 
 def page_size(limit: int, largest: int) -> int:
@@ -96,10 +102,18 @@ def page_size(limit: int, largest: int) -> int:
 
 
 async def page(
-    session: AsyncSession, stmt: Select[Any], keyset: Keyset, after: str | None, limit: int
+    uow: UnitOfWork,
+    stmt: Select[Any],
+    keyset: Keyset,
+    after: str | None,
+    limit: int,
+    largest: int | None = None,
 ) -> tuple[list[Any], list[str], bool]:
-    """The rows after the cursor, each row's cursor, and whether more follow."""
-    rows = list((await session.scalars(keyset.after(stmt, after).limit(limit + 1))).all())
+    """The rows after the cursor, each row's cursor, and whether more follow. The page size
+    is checked against `largest` (default: the operator's cap on lists)."""
+    page_size(limit, largest or uow.policy.page_size_max)
+    found = await uow.session.scalars(keyset.after(stmt, after).limit(limit + 1))
+    rows = list(found.all())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, [keyset.cursor(r) for r in rows], more

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
 from api.domain.households.models import PovertyStatus
-from api.domain.strict import Bool, Day
+from api.domain.strict import Bool, Day, Version
 
 
 class CampaignKind(StrEnum):
@@ -254,7 +254,7 @@ class AssessmentCreate(Input):
 class AssessmentUpdate(Input):
     surveyed_on: Day | None = None
     answers: Answers | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = Field(default=None)
 
 
 class Transition(SQLModel):

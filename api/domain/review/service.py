@@ -19,10 +19,10 @@ from api.domain.errors import (
     ValidationFailed,
 )
 from api.domain.households.models import Household
-from api.domain.kernel import records
+from api.domain.kernel import paging, records
+from api.domain.kernel.areas import covers
 from api.domain.kernel.records import check_version
 from api.domain.kernel.registry import Stored
-from api.domain.keyset import after_position, position
 from api.domain.pagination import Page
 from api.domain.review.assess import LISTED, evaluate
 from api.domain.review.base import enum_value
@@ -42,7 +42,7 @@ from api.domain.review.recognition import RecognitionOps
 from api.domain.review.records import ASSESSMENT
 from api.domain.uow import RequestKey
 
-CURSOR_KIND = "as"
+BY_CREATION = paging.by_creation("as", Assessment)
 
 
 class ReviewService(CampaignOps, RecognitionOps):
@@ -61,7 +61,7 @@ class ReviewService(CampaignOps, RecognitionOps):
         if campaign.state != CampaignState.OPEN:
             raise ValidationFailed([FieldProblem("campaign_id", "campaign is closed", "closed")])
         household = await self._household(data.household_id)
-        if not household.unit_path.startswith(campaign.unit_path + "/"):
+        if not covers(campaign.unit_path, household.unit_path):
             raise ValidationFailed(
                 [FieldProblem("household_id", "not in the campaign's commune", "out_of_scope")]
             )
@@ -143,15 +143,6 @@ class ReviewService(CampaignOps, RecognitionOps):
         rows = await records.rows_of(self.uow, ASSESSMENT, ids)
         return {r.id: self._shown(r) for r in rows}
 
-    async def assessments_of(self, household_ids: Sequence[uuid.UUID]) -> list[AssessmentPublic]:
-        """The live assessments of many households (a sync snapshot's page)."""
-        records.reading(self.uow, ASSESSMENT)
-        stmt = ASSESSMENT.readable(self.principal).where(
-            col(Assessment.household_id).in_(set(household_ids))
-        )
-        rows = (await self.session.scalars(stmt.order_by(col(Assessment.created_at)))).all()
-        return [self._shown(r) for r in rows]
-
     async def find_assessments(
         self,
         after: str | None,
@@ -168,17 +159,8 @@ class ReviewService(CampaignOps, RecognitionOps):
             stmt = stmt.where(col(Assessment.household_id) == household_id)
         if state:
             stmt = stmt.where(col(Assessment.state).in_(state))
-        stmt = after_position(
-            stmt, CURSOR_KIND, after, col(Assessment.created_at), col(Assessment.id)
-        )
-        rows = list((await self.session.scalars(stmt.limit(limit + 1))).all())
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[AssessmentPublic].of(
-            [self._shown(r) for r in rows],
-            [position(CURSOR_KIND, r.created_at, r.id) for r in rows],
-            has_more,
-        )
+        rows, cursors, more = await paging.page(self.uow, stmt, BY_CREATION, after, limit)
+        return Page[AssessmentPublic].of([self._shown(r) for r in rows], cursors, more)
 
     async def update_assessment(
         self, assessment_id: uuid.UUID, data: AssessmentUpdate, if_match: int | None = None

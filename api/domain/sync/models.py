@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.domain.base import Input, enum_type, utc_field, utcnow
-from api.domain.strict import Bool
+from api.domain.strict import Bool, Version
 
 MAX_ITEMS = 5000
 MAX_BYTES = 16 * 1024 * 1024
@@ -56,8 +56,8 @@ class PushItem(Input):
     op: Op
     entity: Entity
     id: uuid.UUID = Field(description="The record's id (client-chosen when created offline)")
-    base_version: int | None = Field(
-        default=None, ge=1, description="The version the change was based on (update, delete)"
+    base_version: Version | None = Field(
+        default=None, description="The version the change was based on (update, delete)"
     )
     data: dict[str, Any] = Field(default_factory=dict, description="Fields, as the REST shapes")
 

@@ -29,11 +29,10 @@ from api.domain.errors import (
     ValidationFailed,
 )
 from api.domain.households.checks import PersonalIdChecks
-from api.domain.kernel import records
+from api.domain.kernel import paging, records
 from api.domain.kernel.areas import covers, under
 from api.domain.kernel.entities import EntityType
 from api.domain.kernel.registry import RecordOps, Registration, registration
-from api.domain.keyset import after_position, position
 from api.domain.pagination import decode_cursor, encode_cursor, sequence_number
 from api.domain.review.models import CampaignState
 from api.domain.sync.apply import Applier, device_data
@@ -66,6 +65,10 @@ from api.domain.uow import RequestKey, UnitOfWork
 
 PULL_KIND = "pull"
 SNAP_KIND = "snap"
+PULL_MAX, SNAPSHOT_MAX, ITEMS_MAX = 1000, 500, 500
+IN_COMMIT_ORDER = paging.by_key(
+    "seq", lambda: col(ChangeLogEntry.seq), lambda e: e.seq, sequence_number
+)
 # Synced: the household aggregate and what the review keeps of it, and the open campaigns.
 SYNCED = (EntityType.HOUSEHOLD, EntityType.MEMBER, EntityType.ASSESSMENT, EntityType.CAMPAIGN)
 M = TypeVar("M", bound=BaseModel)
@@ -157,6 +160,7 @@ class SyncService:
             or self.principal.can(Permission.AUDIT_READ)
         ):
             raise Forbidden("your role may not read the sync log")
+        paging.page_size(limit, ITEMS_MAX)
         stmt = access.scoped(select(SyncSession), self.principal, col(SyncSession.unit_path))
         if actor:
             stmt = stmt.where(col(SyncSession.actor) == actor)
@@ -227,11 +231,9 @@ class SyncService:
             col(ChangeLogEntry.entity_type).in_(self._readable_types()),
         )
         stmt = access.scoped(stmt, self.principal, col(ChangeLogEntry.unit_path))
-        rows = list(
-            await self.session.scalars(stmt.order_by(col(ChangeLogEntry.seq)).limit(limit + 1))
+        rows, _, has_more = await paging.page(
+            self.uow, stmt, IN_COMMIT_ORDER, None, limit, PULL_MAX
         )
-        has_more = len(rows) > limit
-        rows = rows[:limit]
         last: dict[tuple[str, str], ChangeLogEntry] = {}
         for r in rows:
             last.pop((r.entity_type, r.entity_id), None)
@@ -303,23 +305,21 @@ class SyncService:
         area = under(col(model.unit_path), u.path)
         if area is not None:
             stmt = stmt.where(area)
-        stmt = after_position(
-            stmt, "hh", position_cursor or None, col(model.created_at), col(model.id)
+        rows, cursors, has_more = await paging.page(
+            self.uow,
+            stmt,
+            paging.by_creation("hh", model),
+            position_cursor or None,
+            limit,
+            SNAPSHOT_MAX,
         )
-        rows = list((await self.session.scalars(stmt.limit(limit + 1))).all())
-        has_more = len(rows) > limit
-        rows = rows[:limit]
         shown = await records.shown(self.uow, households, rows)
         children = {
             child.entity: await self._children(child, [h.id for h in rows])
             for child in households.children()
             if child.entity in SYNCED
         }
-        next_page = (
-            encode_cursor(SNAP_KIND, [seq, unit, position("hh", rows[-1].created_at, rows[-1].id)])
-            if has_more
-            else None
-        )
+        next_page = encode_cursor(SNAP_KIND, [seq, unit, cursors[-1]]) if has_more else None
         return SnapshotPage(
             households=[
                 SnapshotHousehold(
@@ -416,6 +416,7 @@ class SyncService:
         self, outcome: Outcome | None, state: ItemState | None, limit: int
     ) -> list[SyncItemPublic]:
         access.require(self.principal, Permission.HOUSEHOLDS_READ)
+        paging.page_size(limit, ITEMS_MAX)
         stmt = select(SyncItem).where(col(SyncItem.state) != ItemState.DONE)
         mine = col(SyncItem.actor) == self.principal.subject
         area = access.path_condition(self.principal, col(SyncItem.unit_path))

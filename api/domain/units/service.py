@@ -2,13 +2,13 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.domain import access
-from api.domain.access import Permission, Principal
-from api.domain.errors import FieldProblem, InvalidCursor, NotFound, ValidationFailed
-from api.domain.pagination import Page, decode_cursor, encode_cursor
+from api.domain.access import Permission
+from api.domain.errors import FieldProblem, NotFound, ValidationFailed
+from api.domain.kernel import paging
+from api.domain.pagination import Page
 from api.domain.text import folded_key, has_diacritics, like_pattern, lower_key
 from api.domain.units.models import (
     AdminUnit,
@@ -24,10 +24,11 @@ from api.domain.units.models import (
     UnitPublic,
 )
 from api.domain.units.periods import publish, to_public
+from api.domain.uow import UnitOfWork
 
 __all__ = ["UnitService", "to_public"]
 
-CURSOR_KIND = "unit"
+BY_CODE = paging.by_key("unit", lambda: col(AdminUnit.code), lambda u: u.code, paging.text_key)
 
 
 def _valid_on(
@@ -40,9 +41,10 @@ def _valid_on(
 
 
 class UnitService:
-    def __init__(self, session: AsyncSession, principal: Principal) -> None:
-        self.session = session
-        self.principal = principal
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.principal = uow.principal
 
     async def get(self, code: str) -> AdminUnit:
         access.require(self.principal, Permission.UNITS_READ)
@@ -120,20 +122,8 @@ class UnitService:
             if as_of is not None:
                 named = named.where(_valid_on(AdminUnitName, as_of))
             stmt = stmt.where(col(AdminUnit.code).in_(named))
-        if after:
-            (last_code,) = decode_cursor(CURSOR_KIND, after, 1)
-            if not isinstance(last_code, str):
-                raise InvalidCursor("cursor is not one this service issued")
-            stmt = stmt.where(col(AdminUnit.code) > last_code)
-        stmt = stmt.order_by(col(AdminUnit.code)).limit(limit + 1)
-        rows = list((await self.session.scalars(stmt)).all())
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[UnitPublic].of(
-            await publish(self.session, rows, as_of),
-            [encode_cursor(CURSOR_KIND, [u.code]) for u in rows],
-            has_more,
-        )
+        rows, cursors, more = await paging.page(self.uow, stmt, BY_CODE, after, limit)
+        return Page[UnitPublic].of(await publish(self.session, rows, as_of), cursors, more)
 
     async def children(self, code: str, as_of: date | None = None) -> list[UnitPublic]:
         await self.get(code)
