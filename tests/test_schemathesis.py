@@ -340,9 +340,12 @@ def test_rest_workflows_following_links(asgi_app: FastAPI, admin: Caller) -> Non
         print(f"  {count:4}  {source} -> {target}")
     assert scenarios >= SCENARIOS / 2
     assert sum(FOLLOWED.values()) >= scenarios / 4
+    # Which of a created household's links a random run follows varies; that it follows some
+    # of them does not.
     from_created = [
-        FOLLOWED[("POST /api/v1/households", f"{m} /api/v1/households/{{household_id}}")]
-        for m in ("GET", "PATCH", "DELETE")
+        count
+        for (source, target), count in FOLLOWED.items()
+        if source == "POST /api/v1/households" and "/api/v1/households/{household_id}" in target
     ]
     assert sum(from_created), "no link from a created household was followed"
     # The run may disable accounts, but never the only admin: the service refuses it. The
