@@ -67,6 +67,8 @@ get household in area           ok       ok      ok       ok       ok      ok   
 get household outside area      404      404     ok       ok       ok      ok         ok    401
 get household status in area    ok       ok      ok       ok       ok      ok         ok    401
 get household status outside    404      404     ok       ok       ok      ok         ok    401
+get eligibility in area         ok       ok      ok       ok       ok      ok         ok    401
+get eligibility outside area    404      404     ok       ok       ok      ok         ok    401
 list households                 ok       ok      ok       ok       ok      ok         ok    401
 create household in area        ok       ok      403      403      403     403        ok    401
 create household outside area   422      422     403      403      403     403        ok    401
@@ -91,6 +93,7 @@ revoke a key                    403      403     403      403      403     403  
 audit writes                    403      403     403      403      403     ok         ok    401
 audit reads                     403      403     403      403      403     ok         ok    401
 list standards                  ok       ok      ok       ok       ok      ok         ok    401
+list benefit policies           ok       ok      ok       ok       ok      ok         ok    401
 review report of the commune    403      ok      ok       ok       403     ok         ok    401
 open a review campaign          403      ok      403      403      403     403        ok    401
 sync push                       ok       ok      403      403      403     403        ok    401
@@ -177,6 +180,17 @@ def _household_is(village: str) -> Check:
 def _status_of(record: str) -> Check:
     async def check(case: Case, body: Any) -> None:
         assert (body["household_id"], body["status"]) == (getattr(case.world, record), None)
+
+    return check
+
+
+def _eligibility_of(record: str, member: str) -> Check:
+    async def check(case: Case, body: Any) -> None:
+        assert body["household_id"] == getattr(case.world, record)
+        # The world's households have no recognised status: nothing is due, to anyone.
+        subjects = {v["subject_id"] for v in body["verdicts"]}
+        assert subjects == {getattr(case.world, record), getattr(case.world, member)}
+        assert not any(v["eligible"] for v in body["verdicts"])
 
     return check
 
@@ -487,6 +501,11 @@ def _new_user(role: str, codes: list[str]) -> Callable[[Case], Rest]:
 # ---- the review and sync -------------------------------------------------------------------
 
 
+async def _policies_listed(case: Case, body: Any) -> None:
+    assert len(body) == 17
+    assert {"bhyt-poor", "legal-aid", "electricity"} <= {p["code"] for p in body}
+
+
 async def _standards_listed(case: Case, body: Any) -> None:
     assert [s["code"] for s in body] == ["qd-59-2015", "nd-07-2021", "nd-351-2025"]
 
@@ -559,6 +578,10 @@ async def _sync_log_listed(case: Case, body: Any) -> None:
 HOUSEHOLD = "query($id: UUID!) { household(id: $id) { id unitPath } }"
 STATUS = "query($h: UUID!) { householdStatus(householdId: $h) { householdId status } }"
 MEMBER = "query($id: UUID!) { member(id: $id) { id householdId } }"
+ELIGIBILITY = (
+    "query($h: UUID!) { householdEligibility(householdId: $h) {"
+    " householdId verdicts { subjectId eligible } } }"
+)
 new_in, new_out = _new_household("13384-01"), _new_household("13393-01")
 
 OPERATIONS: dict[str, Operation] = {
@@ -698,6 +721,19 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "audit reads": Operation(
         _get("/api/v1/audit/reads?actor=partner:{w.partner_id}"), None, _reads_audited
+    ),
+    "get eligibility in area": Operation(
+        _get("/api/v1/households/{w.household_in}/eligibility"),
+        _query(ELIGIBILITY, h="household_in"),
+        _eligibility_of("household_in", "member_in"),
+    ),
+    "get eligibility outside area": Operation(
+        _get("/api/v1/households/{w.household_out}/eligibility"),
+        _query(ELIGIBILITY, h="household_out"),
+        _eligibility_of("household_out", "member_out"),
+    ),
+    "list benefit policies": Operation(
+        _get("/api/v1/benefit-policies"), _query("{ benefitPolicies { code } }"), _policies_listed
     ),
     "list standards": Operation(
         _get("/api/v1/standards"), _query("{ standards { code } }"), _standards_listed
@@ -927,6 +963,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 34 operations x 8 callers; 21 of them through GraphQL as well: 440 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (34, 21, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 440
+    # 37 operations x 8 callers; 24 of them through GraphQL as well: 488 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (37, 24, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 488

@@ -2,6 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.access import Principal
 from api.domain.audit.service import AuditTrail
+from api.domain.benefits.service import BenefitService
 from api.domain.changes.service import ChangeFeed
 from api.domain.households.checks import PersonalIdChecks
 from api.domain.households.members import MemberService
@@ -43,6 +44,7 @@ class Services:
         self.reports = ReviewReports(
             session, principal, self.units, self.review.catalog, policy.report_small_cells_below
         )
+        self.benefits = BenefitService(self.review)
         self.sync = SyncService(self.uow, self.units, self.members.checks, self.ops)
 
     def ops(self, entity: EntityType) -> RecordOps:

@@ -6,6 +6,7 @@ import strawberry
 from api.domain.households.models import HouseholdFilter
 from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
+from api.schema.benefits import BenefitQuery
 from api.schema.inputs import HouseholdFilterInput, to_model
 from api.schema.review_ops import ReviewQuery
 from api.schema.sync_ops import SyncQuery
@@ -25,7 +26,7 @@ from api.schema.types import (
 
 
 @strawberry.type
-class Query(ReviewQuery, SyncQuery):
+class Query(ReviewQuery, BenefitQuery, SyncQuery):
     @strawberry.field(description="Administrative units ordered by code")
     async def units(
         self,

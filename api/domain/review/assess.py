@@ -121,11 +121,16 @@ FLAG_SOURCES: dict[Flag, frozenset[str]] = {
 }
 
 
+def ethnic_minority(ethnicity: str | None) -> bool:
+    """Of an ethnic minority: a recorded ethnicity other than the majority's."""
+    return bool(ethnicity) and ethnicity != MAJORITY
+
+
 def flags(head: HeadLike | None, people: Sequence[WorkerLike], answers: Answers) -> list[Flag]:
     found = []
     if people and not any(p.labour_capacity for p in people):
         found.append(Flag.NO_LABOUR_CAPACITY)
-    if head is not None and head.ethnicity and head.ethnicity != MAJORITY:
+    if head is not None and ethnic_minority(head.ethnicity):
         found.append(Flag.ETHNIC_MINORITY)
     if head is not None and getattr(head.sex, "value", head.sex) == "female":
         found.append(Flag.FEMALE_HEAD)

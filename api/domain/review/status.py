@@ -66,14 +66,8 @@ def as_of(
     )
     escapes = [r.effective_from for r in rows if r.movement in ESCAPES and r.effective_from <= day]
     escaped_on = max(escapes) if escapes else None
-    # 29 February has no anniversary in most years: the window then starts on the 28th.
-    last = 28 if day.month == 2 else day.day
-    window_start = date(day.year - window_years, day.month, min(day.day, last))
-    newly = (
-        escaped_on is not None
-        and escaped_on > window_start
-        and current is not None
-        and current.status not in LISTED
+    newly = newly_escaped(
+        None if current is None else current.status, escaped_on, day, window_years
     )
     return StatusAsOf(
         household_id=household_id,
@@ -84,6 +78,17 @@ def as_of(
         newly_escaped=newly,
         record=None if current is None else to_public(current, principal),
     )
+
+
+def newly_escaped(
+    status: PovertyStatus | None, escaped_on: date | None, day: date, window_years: int
+) -> bool:
+    """Escaped poverty within the window before `day`, and not listed again since."""
+    if escaped_on is None or status is None or status in LISTED:
+        return False
+    # 29 February has no anniversary in most years: the window then starts on the 28th.
+    last = 28 if day.month == 2 else day.day
+    return escaped_on > date(day.year - window_years, day.month, min(day.day, last))
 
 
 def next_period(

@@ -1,0 +1,1 @@
+"""Support interventions: benefit policies as versioned data, and who is eligible for what."""
