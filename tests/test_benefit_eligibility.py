@@ -153,11 +153,12 @@ async def test_a_verdict_resting_on_a_hidden_field_is_left_out_and_named(
             url, headers={**bare, "X-Purpose": "cap the BHYT"}, params={"as_of": "2026-06-01"}
         )
     )
-    # Ethnicity and disability are hidden from Social Insurance: the tuition exemption (for
-    # ethnic minorities) and the social allowance (a disability clause) would tell them.
-    assert seen["redacted"] == ["social-allowance", "tuition-higher"]
+    # Ethnicity, disability and the grounds of a need are hidden from Social Insurance: the
+    # tuition exemption (for ethnic minorities), the social allowance (a disability clause)
+    # and legal aid (near-poor people who are accused) would tell them.
+    assert seen["redacted"] == ["legal-aid", "social-allowance", "tuition-higher"]
     assert {v["policy"] for v in seen["verdicts"]} >= {"bhyt-poor", "electricity"}
-    assert not {"social-allowance", "tuition-higher"} & {v["policy"] for v in seen["verdicts"]}
+    assert not set(seen["redacted"]) & {v["policy"] for v in seen["verdicts"]}
 
     outside, _ = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, ["13393"])
     refusal(await anonymous_client.get(url, headers=outside), 404, "not_found")

@@ -49,11 +49,13 @@ class Permission(StrEnum):
     REVIEW_MANAGE = "review:manage"
     REVIEW_DISTRICT_OPINION = "review:district-opinion"
     REPORTS_READ = "reports:read"
+    DELIVERIES_READ = "deliveries:read"
+    DELIVERIES_WRITE = "deliveries:write"
 
 
 P = Permission
 _READ = {P.UNITS_READ, P.HOUSEHOLDS_READ, P.CHANGES_READ}
-_REVIEW = {P.REVIEW_READ, P.REPORTS_READ}
+_REVIEW = {P.REVIEW_READ, P.REPORTS_READ, P.DELIVERIES_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REVIEWER: frozenset(
         _READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.REVIEW_READ, P.REVIEW_SURVEY}
@@ -72,7 +74,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCE_OFFICER: frozenset(
         _READ | _REVIEW | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
     ),
-    Role.PARTNER: frozenset(_READ),
+    # A partner writes its agency's deliveries and reads back its own (never another's).
+    Role.PARTNER: frozenset(_READ | {P.DELIVERIES_WRITE}),
     # The Fatherland Front supervises the review: it reads it, and the reports.
     Role.SUPERVISOR: frozenset(_READ | _REVIEW | {P.AUDIT_READ}),
     Role.ADMIN: frozenset(Permission),
@@ -94,12 +97,15 @@ MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
 SENSITIVE_FIELDS: dict[str, frozenset[str]] = {
     "household": frozenset({"phone"}),
     "member": frozenset({"personal_id", "ethnicity", "health_insurance", "disability"}),
+    # Grounds for legal aid say a person is accused.
+    "need": frozenset({"grounds", "note"}),
+    "delivery": frozenset({"personal_id"}),
 }
 PARTNER_VISIBLE: dict[str, frozenset[str]] = {
     "social_insurance": frozenset({"personal_id", "health_insurance"}),
     "social_policy_bank": frozenset({"personal_id", "phone"}),
     "education": frozenset({"personal_id"}),
-    "justice": frozenset({"personal_id", "phone"}),
+    "justice": frozenset({"personal_id", "phone", "grounds"}),
     "health": frozenset({"personal_id", "health_insurance", "disability"}),
 }
 
@@ -116,6 +122,10 @@ READ_PERMISSION: dict[str, Permission] = {
     "user_account": P.USERS_MANAGE,
     "partner_client": P.PARTNERS_MANAGE,
     "signing_key": P.KEYS_MANAGE,
+    "need": P.HOUSEHOLDS_READ,
+    # Not partners: one partner's deliveries are not another's to read (a partner reads its
+    # own through the deliveries list).
+    "delivery": P.DELIVERIES_READ,
 }
 
 

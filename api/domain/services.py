@@ -2,6 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.access import Principal
 from api.domain.audit.service import AuditTrail
+from api.domain.benefits.needs import NeedService
 from api.domain.benefits.service import BenefitService
 from api.domain.changes.service import ChangeFeed
 from api.domain.households.checks import PersonalIdChecks
@@ -44,7 +45,8 @@ class Services:
         self.reports = ReviewReports(
             session, principal, self.units, self.review.catalog, policy.report_small_cells_below
         )
-        self.benefits = BenefitService(self.review)
+        self.needs = NeedService(self.members)
+        self.benefits = BenefitService(self.review, self.needs)
         self.sync = SyncService(self.uow, self.units, self.members.checks, self.ops)
 
     def ops(self, entity: EntityType) -> RecordOps:

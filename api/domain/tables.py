@@ -1,6 +1,8 @@
 """Imports every table model so the metadata is complete (migrations, tests)."""
 
 from api.domain.audit.models import PersonalDataRead
+from api.domain.benefits.delivery_models import Delivery
+from api.domain.benefits.need_models import Need
 from api.domain.changes.models import ChangeLogEntry, ChangeLogHead
 from api.domain.households.member_models import Member, MembershipEvent
 from api.domain.households.models import Household
@@ -26,12 +28,14 @@ __all__ = [
     "Campaign",
     "ChangeLogEntry",
     "ChangeLogHead",
+    "Delivery",
     "Device",
     "Household",
     "IdempotencyRecord",
     "LoginThrottle",
     "Member",
     "MembershipEvent",
+    "Need",
     "PartnerClient",
     "PersonalDataRead",
     "RefreshToken",

@@ -13,3 +13,5 @@ class EntityType(StrEnum):
     USER_ACCOUNT = "user_account"
     PARTNER_CLIENT = "partner_client"
     SIGNING_KEY = "signing_key"
+    NEED = "need"
+    DELIVERY = "delivery"
