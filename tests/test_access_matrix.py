@@ -27,6 +27,8 @@ from sqlmodel import col
 from api.config import DEV_KEY_SECRET
 from api.domain.access import ROLE_PERMISSIONS, Principal, Role
 from api.domain.base import utcnow
+from api.domain.benefits.delivery_models import Delivery
+from api.domain.benefits.need_models import Need
 from api.domain.households.member_models import Member
 from api.domain.households.models import Household
 from api.domain.identity.keys import KeyRing, new_signing_key
@@ -94,6 +96,11 @@ audit writes                    403      403     403      403      403     ok   
 audit reads                     403      403     403      403      403     ok         ok    401
 list standards                  ok       ok      ok       ok       ok      ok         ok    401
 list benefit policies           ok       ok      ok       ok       ok      ok         ok    401
+record a need in area           ok       ok      403      403      403     403        ok    401
+record a need outside area      404      404     403      403      403     403        ok    401
+upsert deliveries               403      403     403      403      ok      403        ok    401
+list deliveries                 403      ok      ok       ok       ok      ok         ok    401
+coverage of a commune           403      ok      ok       ok       ok      ok         ok    401
 review report of the commune    403      ok      ok       ok       403     ok         ok    401
 open a review campaign          403      ok      403      403      403     403        ok    401
 sync push                       ok       ok      403      403      403     403        ok    401
@@ -182,6 +189,52 @@ def _status_of(record: str) -> Check:
         assert (body["household_id"], body["status"]) == (getattr(case.world, record), None)
 
     return check
+
+
+async def _need_recorded(case: Case, body: Any) -> None:
+    assert (body["household_id"], body["kind"], body["state"]) == (case.target, "legal_aid", "open")
+    row = await case.services.session.get(Need, uuid.UUID(body["id"]))
+    assert row is not None
+    assert row.note == case.tag
+
+
+async def _no_need_tagged(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(Need.note) == case.tag)
+    )
+    assert found == 0
+
+
+async def _delivery_written(case: Case, body: Any) -> None:
+    (item,) = body["items"]
+    assert (item["external_id"], item["outcome"], item["match"]) == (
+        case.tag,
+        "created",
+        "household",
+    )
+    row = await case.services.session.get(Delivery, uuid.UUID(item["id"]))
+    assert row is not None
+    assert str(row.matched_household_id) == case.world.household_in
+
+
+async def _no_delivery_tagged(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(Delivery.external_id) == case.tag)
+    )
+    assert found == 0
+
+
+async def _deliveries_listed(case: Case, body: Any) -> None:
+    assert all(case.sees(d["unit_path"]) for d in body["items"]), body
+    if case.role == "partner":
+        assert {d["agency"] for d in body["items"]} <= {"social_insurance"}
+
+
+async def _coverage_of_13384(case: Case, body: Any) -> None:
+    assert (body["policy"], body["subject_kind"].lower()) == ("bhyt-poor", "person")
+    assert [r["unit_code"] for r in body["rows"]] in ([], ["13384"])
+    # Counts only, small cells withheld, for those who may not read personal data.
+    assert (body["gaps"] is None) == (case.role in {"partner", "supervisor"})
 
 
 def _eligibility_of(record: str, member: str) -> Check:
@@ -517,6 +570,24 @@ async def _report_of_13384(case: Case, body: Any) -> None:
     assert [r["code"] for r in body["rows"]] == sorted(v.code for v in villages)
 
 
+def _need_rest(c: Case) -> Rest:
+    return "POST", f"/api/v1/households/{c.target}/needs", {"kind": "legal_aid", "note": c.tag}
+
+
+def _deliveries_rest(c: Case) -> Rest:
+    item = {
+        "external_id": c.tag,
+        "policy": "bhyt-poor",
+        "kind": "issued",
+        "occurred_on": "2026-01-05",
+        "valid_from": "2026-01-01",
+        "valid_to": "2026-12-31",
+        "household_id": c.world.household_in,
+        "source_version": 1,
+    }
+    return "POST", "/api/v1/deliveries/batch", {"items": [item]}
+
+
 def _campaign_rest(c: Case) -> Rest:
     body = {"commune_code": "13384", "kind": "periodic", "name": c.tag, "opens_on": "2026-09-01"}
     return "POST", "/api/v1/campaigns", body
@@ -734,6 +805,22 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "list benefit policies": Operation(
         _get("/api/v1/benefit-policies"), _query("{ benefitPolicies { code } }"), _policies_listed
+    ),
+    "record a need in area": Operation(
+        _need_rest, None, _need_recorded, _no_need_tagged, _world_record("household_in")
+    ),
+    "record a need outside area": Operation(
+        _need_rest, None, _need_recorded, _no_need_tagged, _world_record("household_out")
+    ),
+    "upsert deliveries": Operation(_deliveries_rest, None, _delivery_written, _no_delivery_tagged),
+    "list deliveries": Operation(_get("/api/v1/deliveries?limit=5"), None, _deliveries_listed),
+    "coverage of a commune": Operation(
+        _get("/api/v1/coverage?policy=bhyt-poor&unit=13384"),
+        _query(
+            '{ coverage(policy: "bhyt-poor", unit: "13384") {'
+            " policy subjectKind rows { unitCode } gaps { subjectId } } }"
+        ),
+        _coverage_of_13384,
     ),
     "list standards": Operation(
         _get("/api/v1/standards"), _query("{ standards { code } }"), _standards_listed
@@ -963,6 +1050,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 37 operations x 8 callers; 24 of them through GraphQL as well: 488 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (37, 24, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 488
+    # 42 operations x 8 callers; 25 of them through GraphQL as well: 536 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (42, 25, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 536

@@ -1,13 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from api.deps import ServicesDep
+from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
+from api.domain.benefits.coverage_models import CoverageReport
+from api.domain.benefits.delivery_models import BatchResult, DeliveryBatch, DeliveryPublic, Match
 from api.domain.benefits.models import Eligibility
+from api.domain.benefits.need_models import NeedCreate, NeedPublic, NeedUpdate
 from api.domain.benefits.policies import Policy
+from api.domain.pagination import Page
 from api.domain.strict import Day
-from api.routers.common import ERRORS
+from api.routers.common import ERRORS, WRITE_ERRORS, After, Limit, etag
 
 router = APIRouter(prefix="/api/v1", tags=["benefits"], responses=ERRORS)
 
@@ -42,3 +46,83 @@ async def household_eligibility(
     entitled, the amount, and the reasons, in Vietnamese. Read like the household's status:
     in your area, and by partners with a stated purpose (logged)."""
     return await svc.benefits.eligibility(household_id, as_of, policy)
+
+
+@router.post("/households/{household_id}/needs", status_code=201, responses=WRITE_ERRORS)
+async def record_need(
+    svc: ServicesDep,
+    household_id: uuid.UUID,
+    body: NeedCreate,
+    key: RequestKeyDep,
+    response: Response,
+) -> NeedPublic:
+    """Record a need of the household or of one member (legal aid, housing, credit, a
+    student loan, training, a job): the denominator of policies given on need. Send an
+    `Idempotency-Key` so that a retry records it once."""
+    need = await svc.needs.create(household_id, body, key)
+    etag(response, need.version)
+    return need
+
+
+@router.get("/households/{household_id}/needs", tags=["households"])
+async def household_needs(svc: ServicesDep, household_id: uuid.UUID) -> list[NeedPublic]:
+    """The household's needs, oldest first."""
+    return await svc.needs.of_household(household_id)
+
+
+@router.patch("/needs/{need_id}", responses=WRITE_ERRORS)
+async def update_need(
+    svc: ServicesDep,
+    need_id: uuid.UUID,
+    body: NeedUpdate,
+    if_match: IfMatchDep,
+    response: Response,
+) -> NeedPublic:
+    """Mark a need met or withdrawn, or change its note (conditional on `If-Match`)."""
+    need = await svc.needs.update(need_id, body, if_match)
+    etag(response, need.version)
+    return need
+
+
+@router.post("/deliveries/batch", responses=WRITE_ERRORS)
+async def upsert_deliveries(
+    svc: ServicesDep, body: DeliveryBatch, key: RequestKeyDep
+) -> BatchResult:
+    """Partners write their agency's deliveries (cards, loans, exemptions, cases, payments),
+    at most 5,000 a batch, by their own `external_id`. One result per item: created,
+    updated, unchanged, stale (a lower `source_version` than the stored one), invalid (with
+    its problem), unmatched (kept for the commune to reconcile: no person with the personal
+    ID, nor the household, in your area). `all_or_nothing` writes nothing if any item is
+    invalid; `dry_run` writes nothing. A retry with the same `Idempotency-Key` gets the first
+    answer; an external id twice in one batch is refused."""
+    return await svc.deliveries.upsert(body, key)
+
+
+@router.get("/deliveries")
+async def list_deliveries(
+    svc: ServicesDep,
+    policy: Annotated[str | None, Query(max_length=60)] = None,
+    match: Match | None = None,
+    household_id: uuid.UUID | None = None,
+    after: After = None,
+    limit: Limit = 50,
+) -> Page[DeliveryPublic]:
+    """Deliveries in your area (a partner: its own), oldest first; `match=unmatched` is the
+    reconciliation queue."""
+    return await svc.deliveries.find(policy, match, household_id, after, limit)
+
+
+@router.get("/coverage")
+async def coverage(
+    svc: ServicesDep,
+    policy: Annotated[str, Query(max_length=60, description="A benefit policy code")],
+    unit: Annotated[str | None, Query(max_length=16, description="Default: your area")] = None,
+    as_of: Annotated[Day | None, Query(description="Default: today")] = None,
+    period_from: Annotated[Day | None, Query(description="Default: 1 January of as_of")] = None,
+) -> CoverageReport:
+    """The policy's funnel (eligible → needing → entitled → delivered) over distinct people
+    or households, commune by commune (households counted where they belong today), with
+    the gap (entitled, not served) and the leakage (served, not entitled). Rates sum
+    numerators and denominators before dividing. Readers without personal data (partners,
+    supervisors) get counts only, cells under the threshold withheld."""
+    return await svc.coverage.report(policy, unit, as_of, period_from)

@@ -9,7 +9,9 @@ import strawberry
 from strawberry.experimental import pydantic as spyd
 from strawberry.scalars import JSON
 
+from api.domain.benefits import coverage_models as cm
 from api.domain.benefits import models as m
+from api.domain.benefits import need_models as nm
 from api.domain.benefits.policies import Agency, Confidence, SubjectKind
 from api.domain.benefits.policies import Policy as PolicyModel
 from api.schema.types import Info, as_type
@@ -84,6 +86,31 @@ class Eligibility:
     pass
 
 
+@spyd.type(model=cm.CoverageRow, all_fields=True)
+class CoverageRow:
+    pass
+
+
+@spyd.type(model=cm.GapEntry, all_fields=True)
+class CoverageGap:
+    pass
+
+
+@spyd.type(model=cm.LeakEntry, all_fields=True)
+class CoverageLeak:
+    pass
+
+
+@spyd.type(model=cm.CoverageReport, all_fields=True)
+class CoverageReport:
+    pass
+
+
+@spyd.type(model=nm.NeedPublic, all_fields=True)
+class HouseholdNeed:
+    pass
+
+
 @strawberry.type
 class BenefitQuery:
     @strawberry.field(description="Support policies; `on`: only the versions in force that day")
@@ -104,3 +131,20 @@ class BenefitQuery:
     ) -> Eligibility:
         found = await info.context.services.benefits.eligibility(household_id, as_of, policy)
         return as_type(Eligibility, found)
+
+    @strawberry.field(description="A policy's funnel, gap and leakage in your area")
+    async def coverage(
+        self,
+        info: Info,
+        policy: str,
+        unit: str | None = None,
+        as_of: date | None = None,
+        period_from: date | None = None,
+    ) -> CoverageReport:
+        found = await info.context.services.coverage.report(policy, unit, as_of, period_from)
+        return as_type(CoverageReport, found)
+
+    @strawberry.field(description="The household's recorded needs, oldest first")
+    async def household_needs(self, info: Info, household_id: uuid.UUID) -> list[HouseholdNeed]:
+        found = await info.context.services.needs.of_household(household_id)
+        return [as_type(HouseholdNeed, n) for n in found]
