@@ -42,6 +42,7 @@ async def _load_units(path: Path) -> None:
 
 async def _load_demo(force: bool) -> None:
     from api.demo import has_demo_data, load_demo, load_demo_accounts
+    from api.demo_benefits import load_demo_benefits
 
     engine = create_engine(get_settings())
     async with session_factory(engine)() as session:
@@ -52,6 +53,11 @@ async def _load_demo(force: bool) -> None:
             print(f"demo data: {await load_demo(services)} households created")
             print("demo sign-ins (POST /api/v1/auth/token):")
             print("\n".join(await load_demo_accounts(services)))
+            counts = await load_demo_benefits(session)
+            print(
+                "demo 2023 deliveries and needs: "
+                + ", ".join(f"{k} {v}" for k, v in counts.items())
+            )
     await engine.dispose()
 
 

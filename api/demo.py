@@ -37,6 +37,9 @@ DEMO_USERS: list[tuple[str, str, Role, list[str], str | None]] = [
 DEMO_PARTNERS = [
     ("nhcsxh", "Ngân hàng Chính sách xã hội Ninh Bình", "social_policy_bank"),
     ("bhxh", "Bảo hiểm xã hội Ninh Bình", "social_insurance"),
+    ("tgpl", "Trung tâm Trợ giúp pháp lý Ninh Bình", "justice"),
+    ("sgd", "Sở Giáo dục và Đào tạo Ninh Bình", "education"),
+    ("dienluc", "Công ty Điện lực Ninh Bình", "electricity"),
 ]
 
 

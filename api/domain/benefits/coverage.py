@@ -16,7 +16,6 @@ from api.domain import access
 from api.domain.access import Permission
 from api.domain.benefits.coverage_models import CoverageReport, CoverageRow, GapEntry, LeakEntry
 from api.domain.benefits.delivery_models import Delivery, Match, period_serves
-from api.domain.benefits.need_models import Need as NeedRow
 from api.domain.benefits.policies import PolicyCatalog, SubjectKind, policies
 from api.domain.benefits.records import DELIVERY, NEED
 from api.domain.benefits.rules import Standing, evaluate
@@ -26,6 +25,7 @@ from api.domain.households.member_models import Member, MembershipStatus
 from api.domain.households.models import Household
 from api.domain.households.records import HOUSEHOLD, MEMBER
 from api.domain.kernel.areas import covers, under
+from api.domain.kernel.registry import Registration
 from api.domain.review import status as book
 from api.domain.review.models import StatusRecord
 from api.domain.units.service import UnitService
@@ -111,18 +111,25 @@ class Coverage:
                 ]
             )
         area = await self._area(unit)
-        households = await self._households(area)
+        standings = await self._standings(area, day)
+        served = await self._served(code, area, start, day, version.coverage.measure == "valid_on")
+        # Only a household with a recognised status (now, or an escape before) can qualify:
+        # the others are read only when a delivery names them (leakage).
+        wanted = {s for c in version.clauses for s in c.statuses}
+        window = any(c.escaped_within_years is not None for c in version.clauses)
+        candidates = {
+            h for h, st in standings.items() if st.status in wanted or (window and st.escaped_on)
+        }
+        named = {d.matched_household_id for d in served if d.matched_household_id is not None}
+        households = await self._households(sorted(candidates | named))
         ids = [h.id for h in households]
-        statuses = await self._grouped(StatusRecord, "household_id", ids, readable=False)
-        members = await self._grouped(Member, "household_id", ids)
-        needs = await self._grouped(NeedRow, "household_id", ids)
+        members = await self._grouped(MEMBER, ids)
+        needs = await self._grouped(NEED, ids)
         tallies: dict[str, _Tally] = defaultdict(_Tally)
         entitled_where: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
         refused_why: dict[uuid.UUID, list[str]] = {}
         for household in households:
-            history = sorted(statuses.get(household.id, []), key=lambda r: r.effective_from)
-            status = book.as_of(household.id, history, day, 3, self.principal)
-            standing = Standing(status.status, status.since, status.escaped_on)
+            standing = standings.get(household.id, Standing())
             whole, people = subjects(
                 household, standing, members.get(household.id, []), needs.get(household.id, []), day
             )
@@ -138,7 +145,6 @@ class Coverage:
                     entitled_where[subject.id] = (household.id, household.unit_path)
                 else:
                     refused_why[subject.id] = [r.message for r in verdict.reasons]
-        served = await self._served(code, ids, start, day, version.coverage.measure == "valid_on")
         by_household = {h.id: h for h in households}
         leaks: list[LeakEntry] = []
         for delivery in served:
@@ -207,49 +213,65 @@ class Coverage:
             )
         return found.path
 
-    async def _households(self, area: str | None) -> Sequence[Household]:
-        stmt = HOUSEHOLD.readable(self.principal)
+    def _in_area(self, area: str | None) -> Any:
+        """The ids of the readable households in the area, as a subquery."""
+        stmt = HOUSEHOLD.readable(self.principal).with_only_columns(col(Household.id))
         if area is not None and (condition := under(col(Household.unit_path), area)) is not None:
             stmt = stmt.where(condition)
-        rows: Sequence[Household] = (await self.session.scalars(stmt)).all()
+        return stmt
+
+    async def _standings(self, area: str | None, day: date) -> dict[uuid.UUID, Standing]:
+        stmt = select(StatusRecord).where(
+            col(StatusRecord.household_id).in_(self._in_area(area)),
+            col(StatusRecord.effective_from) <= day,
+        )
+        history: dict[uuid.UUID, list[StatusRecord]] = defaultdict(list)
+        for row in (await self.session.scalars(stmt)).all():
+            history[row.household_id].append(row)
+        found = {}
+        for household_id, rows in history.items():
+            rows.sort(key=lambda r: r.effective_from)
+            status = book.as_of(household_id, rows, day, 3, self.principal)
+            found[household_id] = Standing(status.status, status.since, status.escaped_on)
+        return found
+
+    async def _households(self, ids: Sequence[uuid.UUID]) -> list[Household]:
+        rows: list[Household] = []
+        for i in range(0, len(ids), 5000):
+            stmt = HOUSEHOLD.readable(self.principal).where(
+                col(Household.id).in_(ids[i : i + 5000])
+            )
+            rows += (await self.session.scalars(stmt)).all()
         return rows
 
     async def _grouped(
-        self, model: Any, key: str, ids: Sequence[uuid.UUID], readable: bool = True
+        self, registration: Registration, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[Any]]:
+        """Live rows of a household's child type, by household (in chunks: engines cap the
+        parameters of one statement)."""
         found: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        column = col(getattr(model, key))
-        registration = {Member: MEMBER, NeedRow: NEED}.get(model)
-        # In chunks: engines cap the parameters of one statement.
+        model = registration.model
         for i in range(0, len(ids), 5000):
-            chunk = ids[i : i + 5000]
-            stmt = (
-                registration.readable(self.principal)
-                if readable and registration is not None
-                else select(model)
-            ).where(column.in_(chunk))
+            stmt = registration.readable(self.principal).where(
+                col(model.household_id).in_(ids[i : i + 5000])
+            )
             if model is Member:
                 stmt = stmt.where(col(Member.membership_status) == MembershipStatus.ACTIVE)
             for row in (await self.session.scalars(stmt)).all():
-                found[getattr(row, key)].append(row)
+                found[row.household_id].append(row)
         return found
 
     async def _served(
-        self, code: str, ids: Sequence[uuid.UUID], start: date, day: date, valid_on: bool
+        self, code: str, area: str | None, start: date, day: date, valid_on: bool
     ) -> list[Delivery]:
-        rows: list[Delivery] = []
-        for i in range(0, len(ids), 5000):
-            stmt = select(Delivery).where(
-                col(Delivery.deleted_at).is_(None),
-                col(Delivery.policy) == code,
-                col(Delivery.matched_household_id).in_(ids[i : i + 5000]),
-            )
-            rows += [
-                r
-                for r in (await self.session.scalars(stmt)).all()
-                if period_serves(r, start, day, valid_on)
-            ]
-        return rows
+        """The policy's matched deliveries in the area that count as served."""
+        stmt = DELIVERY.readable(self.principal).where(
+            col(Delivery.policy) == code, col(Delivery.match) != Match.UNMATCHED
+        )
+        if area is not None and (condition := under(col(Delivery.unit_path), area)) is not None:
+            stmt = stmt.where(condition)
+        found = (await self.session.scalars(stmt)).all()
+        return [r for r in found if period_serves(r, start, day, valid_on)]
 
     async def _unmatched(self, code: str, area: str | None, start: date, day: date) -> int:
         stmt = (

@@ -3,7 +3,8 @@ personal ID) or a household in the partner's area, or kept unmatched for the com
 reconcile. A lower `source_version` than the stored one is stale and changes nothing."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -50,6 +51,19 @@ STATED = (
     "household_id",
     "commune_code",
 )
+
+
+@dataclass
+class _Known:
+    people: dict[str, Member] = field(default_factory=dict)
+    households: dict[uuid.UUID, str] = field(default_factory=dict)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
+
+
+def _chunks(values: Sequence[Any], size: int = 1000) -> Iterator[Sequence[Any]]:
+    # Engines cap the parameters of one statement (SQLite: 32,766).
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 class _Refused(Exception):
@@ -99,12 +113,13 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
         return await self.uow.run_keyed(key, BatchResult, 200, lambda: self._run(batch))
 
     async def _run(self, batch: DeliveryBatch) -> BatchResult:
+        known = await self._known(batch.items)
         results: list[ItemResult] = []
         async with self.uow.batch() as steps:
             for index, item in enumerate(batch.items):
                 try:
                     async with steps.step():
-                        results.append(await self._one(index, item))
+                        results.append(await self._one(index, item, known))
                 except _Refused as why:
                     results.append(self._refusal(index, item, ValidationFailed([why.problem])))
                 except DomainError as error:
@@ -125,19 +140,10 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
             problem=of_error(error, _item_path(index)),
         )
 
-    async def _one(self, index: int, item: DeliveryItem) -> ItemResult:
+    async def _one(self, index: int, item: DeliveryItem, known: "_Known") -> ItemResult:
         self._check_policy(item)
-        match, member, household_id, path = await self._match(item)
-        existing = (
-            await self.session.scalars(
-                select(Delivery)
-                .where(
-                    col(Delivery.partner) == self.principal.subject,
-                    col(Delivery.external_id) == item.external_id,
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
+        match, member, household_id, path = await self._match(item, known)
+        existing = known.deliveries.get(item.external_id)
         placed = {
             "match": match,
             "matched_member_id": member,
@@ -173,10 +179,10 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
                     "not_increased",
                 )
             )
-        for name, value in {**item.model_dump(), **placed}.items():
-            setattr(existing, name, value)
         if existing.unit_path != path:
             change["unit_path"] = [existing.unit_path, path]
+        for name, value in {**item.model_dump(), **placed}.items():
+            setattr(existing, name, value)
         self.uow.touch(self.entity, existing, diff=change)
         await self.uow.flush()
         outcome = Outcome.UNMATCHED if match == Match.UNMATCHED else Outcome.UPDATED
@@ -217,26 +223,46 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
                 )
             )
 
-    async def _match(
-        self, item: DeliveryItem
-    ) -> tuple[Match, uuid.UUID | None, uuid.UUID | None, str]:
-        """The person or household the delivery is for, among those in the caller's area;
-        anyone outside it is, for this caller, nobody."""
-        if item.personal_id is not None:
+    async def _known(self, items: Sequence[DeliveryItem]) -> "_Known":
+        """What the batch's items refer to, read once for the batch: people by personal ID
+        and households in the caller's area (anyone outside it is, for this caller, nobody),
+        and the partner's stored deliveries by external id."""
+        known = _Known()
+        pids = sorted({i.personal_id for i in items if i.personal_id is not None})
+        hids = sorted({i.household_id for i in items if i.household_id is not None})
+        refs = sorted({i.external_id for i in items})
+        for chunk in _chunks(pids):
             stmt = MEMBER.readable(self.principal).where(
-                col(Member.personal_id) == item.personal_id,
+                col(Member.personal_id).in_(chunk),
                 col(Member.membership_status) == MembershipStatus.ACTIVE,
             )
-            person = (await self.session.scalars(stmt)).first()
-            if person is not None:
-                return Match.PERSON, person.id, person.household_id, person.unit_path
-        if item.household_id is not None:
-            stmt = HOUSEHOLD.readable(self.principal).where(
-                col(HOUSEHOLD.model.id) == item.household_id
+            for person in (await self.session.scalars(stmt)).all():
+                known.people.setdefault(person.personal_id, person)
+        for chunk in _chunks(hids):
+            stmt = HOUSEHOLD.readable(self.principal).where(col(HOUSEHOLD.model.id).in_(chunk))
+            for household in (await self.session.scalars(stmt)).all():
+                known.households[household.id] = household.unit_path
+        for chunk in _chunks(refs):
+            stored = (
+                select(Delivery)
+                .where(
+                    col(Delivery.partner) == self.principal.subject,
+                    col(Delivery.external_id).in_(chunk),
+                )
+                .with_for_update()
             )
-            household = (await self.session.scalars(stmt)).first()
-            if household is not None:
-                return Match.HOUSEHOLD, None, household.id, household.unit_path
+            for row in (await self.session.scalars(stored)).all():
+                known.deliveries[row.external_id] = row
+        return known
+
+    async def _match(
+        self, item: DeliveryItem, known: "_Known"
+    ) -> tuple[Match, uuid.UUID | None, uuid.UUID | None, str]:
+        person = known.people.get(item.personal_id or "")
+        if person is not None:
+            return Match.PERSON, person.id, person.household_id, person.unit_path
+        if item.household_id is not None and item.household_id in known.households:
+            return Match.HOUSEHOLD, None, item.household_id, known.households[item.household_id]
         return Match.UNMATCHED, None, None, await self._filed_under(item)
 
     async def _filed_under(self, item: DeliveryItem) -> str:
