@@ -42,6 +42,7 @@ contract: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.benefits
 
 clean:
 	rm -rf $(VENV) giamngheo.db giamngheo.db-shm giamngheo.db-wal

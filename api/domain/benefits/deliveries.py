@@ -115,18 +115,18 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
     async def _run(self, batch: DeliveryBatch) -> BatchResult:
         known = await self._known(batch.items)
         results: list[ItemResult] = []
-        async with self.uow.batch() as steps:
-            for index, item in enumerate(batch.items):
-                try:
-                    async with steps.step():
-                        results.append(await self._one(index, item, known))
-                except _Refused as why:
-                    results.append(self._refusal(index, item, ValidationFailed([why.problem])))
-                except DomainError as error:
-                    results.append(self._refusal(index, item, error))
+        # Every refusal is found before the item writes anything, so items need no savepoint
+        # of their own, and the batch is flushed once.
+        for index, item in enumerate(batch.items):
+            try:
+                results.append(await self._one(index, item, known))
+            except _Refused as why:
+                results.append(self._refusal(index, item, ValidationFailed([why.problem])))
         refused = any(r.outcome == Outcome.INVALID for r in results)
         applied = not batch.dry_run and not (batch.mode == BatchMode.ALL_OR_NOTHING and refused)
-        if not applied:
+        if applied:
+            await self.uow.flush()  # a concurrent batch that wrote the same ids first: 409
+        else:
             # Nothing of a refused or rehearsed batch stays (the caller commits the rest).
             await self.uow.rollback()
         counts = {o: sum(1 for r in results if r.outcome == o) for o in Outcome}
@@ -162,7 +162,6 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
                 },
             )
             self.session.add(row)
-            await self.uow.flush()
             self.uow.created(self.entity, row, diff({}, _facts(row)))
             outcome = Outcome.UNMATCHED if match == Match.UNMATCHED else Outcome.CREATED
             return self._result(index, row, outcome)
@@ -184,7 +183,6 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
         for name, value in {**item.model_dump(), **placed}.items():
             setattr(existing, name, value)
         self.uow.touch(self.entity, existing, diff=change)
-        await self.uow.flush()
         outcome = Outcome.UNMATCHED if match == Match.UNMATCHED else Outcome.UPDATED
         return self._result(index, existing, outcome)
 

@@ -1,0 +1,160 @@
+"""Benefit benchmarks on the 40,520-household demo district (BENCH_DATABASE_URL for
+PostgreSQL), over HTTP as a partner and an officer would call:
+
+1. a batch upsert of 5,000 BHYT cards for people in the registry (matched by personal ID),
+   then the same batch again (all unchanged), against the bare reference: one executemany
+   INSERT of the same 5,000 rows through the driver;
+2. the coverage of BHYT for the poor over the whole province (the funnel, gap and leakage).
+"""
+
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.config import Settings
+from api.db import create_engine
+from api.demo_district import load_district
+from api.domain.access import SYSTEM
+from api.domain.benefits.delivery_models import Delivery, Match
+from api.domain.households.member_models import Member
+from api.domain.identity.shapes import PartnerCreate
+from api.domain.services import Services
+from api.domain.units import loader
+from api.main import create_app
+from api.migrate import upgrade
+from tests.builders import reset_database
+
+SECRET = "bench partner secret"  # noqa: S105 - a throwaway benchmark database
+Json = dict[str, Any]
+
+
+def card(n: int, personal_id: str, version: int = 1) -> Json:
+    return {
+        "external_id": f"BENCH-{n:06d}",
+        "policy": "bhyt-poor",
+        "kind": "issued",
+        "occurred_on": "2023-01-03",
+        "valid_from": "2023-01-01",
+        "valid_to": "2023-12-31",
+        "instrument": f"HN2{n:010d}",
+        "state_share": 1.0,
+        "personal_id": personal_id,
+        "source_version": version,
+    }
+
+
+async def _bare_insert(session: AsyncSession, members: list[Member]) -> float:
+    rows = [
+        {
+            **card(n, m.personal_id or ""),
+            "external_id": f"RAW-{n:06d}",
+            "occurred_on": date(2023, 1, 3),
+            "valid_from": date(2023, 1, 1),
+            "valid_to": date(2023, 12, 31),
+            "id": uuid.uuid4(),
+            "partner": "partner:raw",
+            "agency": "social_insurance",
+            "unit_path": m.unit_path,
+            "match": Match.PERSON.value,
+            "matched_member_id": m.id,
+            "matched_household_id": m.household_id,
+            "funding": {"state": 1.0},
+            "version": 1,
+        }
+        for n, m in enumerate(members)
+    ]
+    started = time.perf_counter()
+    await session.execute(insert(Delivery), rows)
+    await session.commit()
+    return time.perf_counter() - started
+
+
+async def main() -> None:
+    url = os.environ.get("BENCH_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    )
+    settings = Settings(database_url=url)
+    engine = create_engine(settings)
+    await reset_database(engine)
+    await upgrade(engine)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        services = Services(session, SYSTEM)
+        await loader.load_units(services.uow, loader.read_file())
+        await services.uow.commit()
+        await load_district(services.uow)
+        await services.identity.create_partner(
+            PartnerCreate(
+                client_id="bench", name="BHXH", agency="social_insurance", area_codes=["37"]
+            ),
+            secret=SECRET,
+        )
+        found = await session.scalars(
+            select(Member)
+            .where(col(Member.personal_id).is_not(None))
+            .order_by(col(Member.id))
+            .limit(10_000)
+        )
+        people = list(found.all())
+        reference = await _bare_insert(session, people[5000:10_000])
+    await engine.dispose()
+    print(f"database: {url.split('@')[-1]}")
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", timeout=600
+        ) as c:
+            token = (
+                await c.post(
+                    "/api/v1/auth/token",
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": "bench",
+                        "client_secret": SECRET,
+                    },
+                )
+            ).json()["access_token"]
+            partner = {"Authorization": f"Bearer {token}", "X-Purpose": "the BHYT"}
+            items = [card(n, m.personal_id or "") for n, m in enumerate(people[:5000])]
+            for label, expect in (("first", "created"), ("again", "unchanged")):
+                started = time.perf_counter()
+                response = await c.post(
+                    "/api/v1/deliveries/batch", json={"items": items}, headers=partner
+                )
+                took = time.perf_counter() - started
+                assert response.status_code == 200, response.text
+                counts = response.json()["counts"]
+                assert counts[expect] == len(items), counts
+                print(
+                    f"batch upsert of 5,000 cards ({label}, all {expect}): {took:6.2f} s "
+                    f"({len(items) / took:5.0f} items/s); bare executemany INSERT of 5,000: "
+                    f"{reference:5.2f} s; ratio {reference / took:.3f}"
+                )
+            started = time.perf_counter()
+            response = await c.get(
+                "/api/v1/coverage",
+                params={"policy": "bhyt-poor", "unit": "37", "as_of": "2023-06-30"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            took = time.perf_counter() - started
+            assert response.status_code == 200, response.text
+            totals = response.json()["totals"]
+            print(
+                f"coverage of BHYT for the poor, whole province (40,520 households): {took:5.2f} s"
+                f" (entitled {totals['entitled']}, delivered {totals['delivered']})"
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
