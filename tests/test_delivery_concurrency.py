@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from api.db import session_factory
 from api.domain.access import Principal, Role
-from api.domain.benefits.delivery_models import BatchResult, Delivery, DeliveryBatch
+from api.domain.benefits.delivery_models import BatchResult, Delivery, DeliveryBatch, Outcome
 from api.domain.errors import Conflict
 from api.domain.services import Services
 from tests.conftest import IS_POSTGRES
@@ -87,11 +87,11 @@ async def test_the_same_import_twice_at_once_writes_each_delivery_once(
     answers = sorted([first, second], key=lambda a: isinstance(a, Conflict))
     written, refused = answers
     assert isinstance(written, BatchResult)
-    assert written.counts["unmatched"] == 20
+    assert written.counts[Outcome.UNMATCHED] == 20
     assert isinstance(refused, Conflict)
     assert await stored() == 20
 
     retried = await upsert()
     assert isinstance(retried, BatchResult)
-    assert retried.counts["unchanged"] == 20
+    assert retried.counts[Outcome.UNCHANGED] == 20
     assert await stored() == 20
