@@ -329,3 +329,34 @@ async def test_a_household_status_as_of_any_date(server: Server) -> None:
         )
     ).json()
     assert before["status"] is None
+
+
+async def test_the_demo_coverage_is_the_one_the_readme_states(server: Server) -> None:
+    client, _, _ = server
+    headers = await _headers(client)
+    expected = {
+        "bhyt-poor": (2007, 1933, 74, 45),
+        "bhyt-near-poor": (2387, 2222, 165, 0),
+        "credit-poor": (313, 224, 89, 0),
+        "credit-newly-escaped": (38, 24, 14, 0),
+        "legal-aid": (58, 51, 7, 0),
+        "study-cost": (120, 106, 14, 0),
+        "electricity": (1012, 977, 35, 0),
+    }
+    for policy, figures in expected.items():
+        response = await client.get(
+            "/api/v1/coverage",
+            params={"policy": policy, "as_of": "2023-06-30", "period_from": "2023-01-01"},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        report = response.json()
+        totals = report["totals"]
+        found = (totals["entitled"], totals["delivered"], totals["gap"], totals["leakage"])
+        assert found == figures, policy
+        assert sum(r["entitled"] for r in report["rows"]) == totals["entitled"]
+        assert len(report["gaps"]) == totals["gap"]
+    queue = await client.get(
+        "/api/v1/deliveries", params={"match": "unmatched", "limit": 200}, headers=headers
+    )
+    assert len(queue.json()["items"]) == 15

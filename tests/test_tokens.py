@@ -157,6 +157,8 @@ async def test_me_returns_role_areas_and_permissions(
     assert me["hidden_fields"] == [
         {"entity": "household", "fields": []},
         {"entity": "member", "fields": []},
+        {"entity": "need", "fields": []},
+        {"entity": "delivery", "fields": []},
     ]
     token = (await _sign_in(anonymous_client, district))["access_token"]
     me = (await _me(anonymous_client, token)).json()
