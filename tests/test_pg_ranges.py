@@ -218,3 +218,24 @@ async def test_a_nul_character_in_a_header_is_refused_naming_it(
     assert fields(refusal(pushed, 422, "validation_failed")) == [
         (f"header.{header.lower()}", "nul_character")
     ]
+
+
+# --- columns that cannot be null --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["full_name", "sex", "date_of_birth", "relation_to_head"])
+async def test_a_required_member_fact_may_be_changed_but_not_cleared(
+    client: httpx.AsyncClient, services: Services, name: str
+) -> None:
+    household = await make_household(services)
+    member = await make_member(services, household.id)
+    patched = await client.patch(f"/api/v1/members/{member.id}", json={name: None})
+    assert fields(refusal(patched, 422, "validation_failed")) == [(f"body.{name}", "value_error")]
+    pushed = await client.post(
+        "/api/v1/sync/push",
+        json=push({name: None}, op="update", entity="member", id=str(member.id), base_version=1),
+    )
+    [item] = ok(pushed)["items"]
+    assert item["outcome"] == "rejected", item
+    assert fields(item["problem"]) == [(f"items.0.data.{name}", "value_error")]
+    assert ok(await client.get(f"/api/v1/members/{member.id}"))["version"] == member.version

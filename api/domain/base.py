@@ -163,6 +163,13 @@ class UnfitInput(ValueError):
         self.unfit = unfit
 
 
+def not_null(value: object) -> object:
+    """For a field an update may leave out but not clear (its column is NOT NULL)."""
+    if value is None:
+        raise ValueError("may be changed but not cleared")
+    return value
+
+
 class Input(SQLModel):
     """A shape clients send: a field it does not have is refused by name, never ignored,
     and its text is composed (NFC) before it is checked; what no column can hold is refused

@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
+from api.domain.base import Input, RecordMeta, enum_type, not_null, utc_field, utcnow
 from api.domain.strict import Bool, Day, Version
 from api.domain.text import KEY_CHARS, keys_fit
 
@@ -188,6 +188,7 @@ class MemberUpdate(Input, PersonFacts):
     version: Version | None = Field(default=None)
 
     _birth = field_validator("date_of_birth")(_plausible_birth)
+    _required = field_validator("full_name", "sex", "date_of_birth", "relation_to_head")(not_null)
 
 
 class MemberLeave(Input):
