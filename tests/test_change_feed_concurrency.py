@@ -34,7 +34,7 @@ async def test_paging_reader_never_misses_or_repeats_a_committed_change(
         villages = [v.code for v in await current_villages(Services(session, SYSTEM))]
         cursor = None
         while True:  # start from the current end of the feed
-            page = await Services(session, SYSTEM).changes.page(cursor, 500)
+            page = await Services(session, SYSTEM).changes.page(cursor, 200)
             cursor = page.next_cursor
             if not page.has_more:
                 break
