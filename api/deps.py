@@ -164,8 +164,9 @@ async def get_request_key(
     if idempotency_key is None:
         return None
     body = await request.body()
-    # Not JSON: validation will refuse the request; the raw bytes are fingerprint enough.
-    with contextlib.suppress(ValueError):
+    # Not JSON, or nested too deeply to parse: validation will refuse the request; the raw
+    # bytes are fingerprint enough.
+    with contextlib.suppress(ValueError, RecursionError):
         body = json.dumps(json.loads(body), sort_keys=True).encode()
     return RequestKey.checked(
         idempotency_key,

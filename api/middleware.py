@@ -92,7 +92,8 @@ class RequestBody:
       once inflated from gzip, is refused with 413 before anything reads it, and no byte past
       the limit is held.
     - NUL characters have no place in this registry (PostgreSQL text cannot hold them and
-      SQLite's LIKE stops at them): refused, naming where they were found.
+      SQLite's LIKE stops at them), nor in HTTP header values (RFC 9110): refused, naming
+      where they were found.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -190,6 +191,9 @@ def _invalid(where: str, message: str, code: str, request_id: str | None) -> dic
 def _nul_in(scope: Scope, body: bytes, form: bool) -> str | None:
     if "\x00" in scope["path"]:
         return "path"
+    for name, value in scope["headers"]:
+        if b"\x00" in value:
+            return f"header.{name.decode('latin-1').lower()}"
     for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
             return f"query.{name.replace(chr(0), '')}"

@@ -15,6 +15,7 @@ fixture's engine across loops. Requests commit for real: nothing here assumes em
 """
 
 import json
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -240,6 +241,8 @@ def officer(asgi_app: FastAPI) -> Caller:
     return Caller(asgi_app, OFFICER)
 
 
+# FUZZ_SCALE=N multiplies the examples for a deeper run by hand; the default keeps CI fast.
+SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
 FUZZ = settings(
     deadline=None,
     derandomize=True,
@@ -253,7 +256,7 @@ FUZZ = settings(
 
 
 @schema.parametrize()
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=25 * SCALE)
 def test_rest_never_fails_and_errors_are_problems(
     case: Case[Any], asgi_app: FastAPI, admin: Caller
 ) -> None:
@@ -261,7 +264,7 @@ def test_rest_never_fails_and_errors_are_problems(
 
 
 @graphql_schema.parametrize()
-@settings(FUZZ, max_examples=20)
+@settings(FUZZ, max_examples=20 * SCALE)
 def test_graphql_never_fails_and_errors_have_codes(
     case: Case[Any], asgi_app: FastAPI, officer: Caller
 ) -> None:
@@ -273,7 +276,7 @@ def test_graphql_never_fails_and_errors_have_codes(
 # Workflows over the records' life cycles, and over accounts (the run may try to disable the
 # admin it signs in as). Fewer operations than the whole API give longer chains of links.
 WORKFLOWS = schema.include(path_regex=r"^/api/v1/(households|members|campaigns|assessments|users)")
-SCENARIOS = 80
+SCENARIOS = 80 * SCALE
 
 
 def test_rest_workflows_following_links(asgi_app: FastAPI, admin: Caller) -> None:

@@ -1,12 +1,15 @@
 """Shared table plumbing: portable column types, naming convention, record bookkeeping."""
 
+import math
+import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import model_validator
+from pydantic import ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
@@ -86,25 +89,104 @@ def enum_type(enum_cls: type[StrEnum]) -> SAEnum:
     )
 
 
-def composed(value: Any) -> Any:
-    """Text in Unicode NFC, however deep in the input: some keyboards send decomposed
-    Vietnamese, and search and duplicate checks must not depend on the keyboard."""
+# No shape nests deeper than a few levels (a batch, an item, its data, answers, an indicator):
+# deeper input is refused before anything recurses through it.
+MAX_NESTING = 32
+# NUL is refused by PostgreSQL text; a lone surrogate (JSON may escape one, `"\\ud800"`) cannot be
+# encoded as UTF-8 for any database or for the answer.
+_UNENCODABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class Unfit(NamedTuple):
+    """Where a value no column or JSON answer can hold sits in an input, and why."""
+
+    path: tuple[int | str, ...]
+    code: str
+    message: str
+
+
+def _printable(text: str) -> str:
+    return _UNENCODABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _text_unfit(text: str) -> tuple[str, str] | None:
+    found = _UNENCODABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "nul_character", "NUL characters are not allowed"
+    # The code and message pydantic gives a str field holding one.
+    return (
+        "string_unicode",
+        "Input should be a valid string, unable to parse raw data as a unicode string",
+    )
+
+
+def cleaned(value: Any) -> Any:
+    """`value` with its text in Unicode NFC, however deep: some keyboards send decomposed
+    Vietnamese, and search and duplicate checks must not depend on the keyboard. Raises
+    `UnfitInput` for what cannot be stored or answered: NUL or lone surrogates in text or
+    keys, NaN and infinite numbers (JSON has none, PostgreSQL's json refuses them), and
+    nesting deeper than MAX_NESTING."""
+    return _cleaned(value, (), 1)
+
+
+def _cleaned(value: Any, path: tuple[int | str, ...], level: int) -> Any:
     if isinstance(value, str):
+        unfit = _text_unfit(value)
+        if unfit is not None:
+            raise UnfitInput(Unfit(path, *unfit))
         return unicodedata.normalize("NFC", value)
-    if isinstance(value, dict):
-        return {composed(k): composed(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UnfitInput(Unfit(path, "non_finite_number", "Input should be a finite number"))
+    if not isinstance(value, dict | list):
+        return value
+    if level > MAX_NESTING:
+        raise UnfitInput(Unfit(path, "too_deep", f"nested more than {MAX_NESTING} levels deep"))
     if isinstance(value, list):
-        return [composed(v) for v in value]
+        return [_cleaned(v, (*path, i), level + 1) for i, v in enumerate(value)]
+    result = {}
+    for k, v in value.items():
+        key = k
+        if isinstance(k, str):
+            unfit = _text_unfit(k)
+            if unfit is not None:
+                raise UnfitInput(Unfit((*path, _printable(k)), *unfit))
+            key = unicodedata.normalize("NFC", k)
+        result[key] = _cleaned(v, (*path, key), level + 1)
+    return result
+
+
+class UnfitInput(ValueError):
+    def __init__(self, unfit: Unfit) -> None:
+        super().__init__(unfit.message)
+        self.unfit = unfit
+
+
+def not_null(value: object) -> object:
+    """For a field an update may leave out but not clear (its column is NOT NULL)."""
+    if value is None:
+        raise ValueError("may be changed but not cleared")
     return value
 
 
 class Input(SQLModel):
     """A shape clients send: a field it does not have is refused by name, never ignored,
-    and its text is composed (NFC) before it is checked."""
+    and its text is composed (NFC) before it is checked; what no column can hold is refused
+    at its own path (see `cleaned`)."""
 
     model_config = SQLModelConfig(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _composed(cls, data: Any) -> Any:
-        return composed(data)
+    def _cleaned(cls, data: Any) -> Any:
+        try:
+            return cleaned(data)
+        except UnfitInput as exc:
+            # Raised as a ValidationError so that pydantic keeps the path inside the input.
+            error = InitErrorDetails(
+                type=PydanticCustomError(exc.unfit.code, exc.unfit.message),
+                loc=exc.unfit.path,
+                input=None,
+            )
+            raise ValidationError.from_exception_data(cls.__name__, [error]) from None

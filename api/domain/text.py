@@ -6,6 +6,9 @@ import unicodedata
 from unidecode import unidecode
 
 _SPACES = re.compile(r"\s+")
+# The width of the columns that hold a name's keys. A key can be longer than its name: "İ"
+# lower-cases to two characters and "北" folds to "bei ".
+KEY_CHARS = 120
 
 
 def lower_key(text: str) -> str:
@@ -23,3 +26,7 @@ def has_diacritics(text: str) -> bool:
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def keys_fit(text: str) -> bool:
+    return len(lower_key(text)) <= KEY_CHARS and len(folded_key(text)) <= KEY_CHARS

@@ -21,6 +21,7 @@ from strawberry.types.unset import UNSET
 
 from api.deps import SessionDep, SettingsDep, get_optional_principal, make_services
 from api.domain.access import Principal
+from api.domain.base import UnfitInput, cleaned
 from api.domain.errors import FieldProblem, ValidationFailed
 from api.schema.context import Context
 from api.schema.errors import ErrorCodes
@@ -113,10 +114,19 @@ class RegistryGraphQLRouter(GraphQLRouter[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return json.loads(data)
+            body = json.loads(data)
         except (ValueError, RecursionError):
             raise ValidationFailed(
                 [FieldProblem("json", "not JSON, or nested too deeply", "json_invalid")]
+            ) from None
+        # Arguments that are not inputs (a search, a cursor) reach the database without a
+        # pydantic shape: what no column can hold is refused here, for every argument.
+        try:
+            return cleaned(body)
+        except UnfitInput as exc:
+            where = ".".join(str(p) for p in exc.unfit.path)
+            raise ValidationFailed(
+                [FieldProblem(where, exc.unfit.message, exc.unfit.code)]
             ) from None
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:

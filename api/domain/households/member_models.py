@@ -1,13 +1,16 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import Input, RecordMeta, enum_type, utc_field, utcnow
+from api.domain.base import Input, RecordMeta, enum_type, not_null, utc_field, utcnow
 from api.domain.strict import Bool, Day, Version
+from api.domain.text import KEY_CHARS, keys_fit
 
 
 class Sex(StrEnum):
@@ -88,6 +91,19 @@ class PersonFacts(SQLModel):
     labour_capacity: Bool | None = Field(default=None, description="Able to work")
 
 
+def _searchable(name: str) -> str:
+    if not keys_fit(name):
+        raise PydanticCustomError(
+            "search_key_too_long",
+            f"lower-cased or without diacritics this name is over {KEY_CHARS} characters",
+        )
+    return name
+
+
+# A member's name, whose search keys (api.domain.text) fit their columns.
+PersonName = Annotated[str, AfterValidator(_searchable)]
+
+
 def _plausible_birth(value: date | None) -> date | None:
     if value is not None and not date(1880, 1, 1) <= value <= date.today():
         raise ValueError("must lie between 1880-01-01 and today")
@@ -95,7 +111,7 @@ def _plausible_birth(value: date | None) -> date | None:
 
 
 class MemberFields(PersonFacts):
-    full_name: str = Field(min_length=1, max_length=120)
+    full_name: PersonName = Field(min_length=1, max_length=120)
     sex: Sex = Field(sa_type=enum_type(Sex))
     date_of_birth: Day
     personal_id: str | None = Field(
@@ -130,8 +146,8 @@ class Member(MemberFields, RecordMeta, table=True):
     id: uuid.UUID = Field(primary_key=True)
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     unit_path: str = Field(max_length=200, index=True)
-    name_lower: str = Field(max_length=120, index=True)
-    name_folded: str = Field(max_length=120, index=True)
+    name_lower: str = Field(max_length=KEY_CHARS, index=True)
+    name_folded: str = Field(max_length=KEY_CHARS, index=True)
     membership_status: MembershipStatus = Field(
         default=MembershipStatus.ACTIVE, sa_type=enum_type(MembershipStatus)
     )
@@ -160,7 +176,7 @@ class MemberCreate(Input, MemberFields):
 
 
 class MemberUpdate(Input, PersonFacts):
-    full_name: str | None = Field(default=None, min_length=1, max_length=120)
+    full_name: PersonName | None = Field(default=None, min_length=1, max_length=120)
     sex: Sex | None = None
     date_of_birth: Day | None = None
     personal_id: str | None = Field(
@@ -172,6 +188,7 @@ class MemberUpdate(Input, PersonFacts):
     version: Version | None = Field(default=None)
 
     _birth = field_validator("date_of_birth")(_plausible_birth)
+    _required = field_validator("full_name", "sex", "date_of_birth", "relation_to_head")(not_null)
 
 
 class MemberLeave(Input):

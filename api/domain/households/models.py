@@ -6,7 +6,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from api.domain.base import Input, RecordMeta, enum_type
+from api.domain.base import Input, RecordMeta, enum_type, not_null
 from api.domain.strict import Bool, Version
 
 
@@ -104,12 +104,6 @@ class HouseholdCreate(Input, HouseholdFields):
     _assets = field_validator("information_assets")(_unique_assets)
 
 
-def _not_null(value: object) -> object:
-    if value is None:
-        raise ValueError("may be changed but not cleared")
-    return value
-
-
 class HouseholdUpdate(Input, DwellingFacts):
     village_code: str | None = Field(default=None, min_length=1, max_length=16)
     address: str | None = Field(default=None, min_length=1, max_length=300)
@@ -120,7 +114,7 @@ class HouseholdUpdate(Input, DwellingFacts):
     )
 
     _assets = field_validator("information_assets")(_unique_assets)
-    _required = field_validator("village_code", "address", "information_assets")(_not_null)
+    _required = field_validator("village_code", "address", "information_assets")(not_null)
 
 
 class HouseholdPublic(HouseholdFields):
