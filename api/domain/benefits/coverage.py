@@ -231,6 +231,8 @@ class Coverage:
         found = {}
         for household_id, rows in history.items():
             rows.sort(key=lambda r: r.effective_from)
+            # The rules judge escape windows themselves, from `escaped_on`; the window given
+            # here only feeds `newly_escaped`, which they do not read.
             status = book.as_of(household_id, rows, day, 3, self.principal)
             found[household_id] = Standing(status.status, status.since, status.escaped_on)
         return found
