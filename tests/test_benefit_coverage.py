@@ -3,12 +3,15 @@ item by item (created, unchanged, updated, stale, invalid, unmatched), retries a
 write nothing twice, partners stay in their agency and area, and the funnel, the gap and the
 leakage come out exact."""
 
+import csv
+import io
 import uuid
 from datetime import date
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from api.domain.access import Role
@@ -167,6 +170,24 @@ async def test_coverage_of_a_hand_built_commune_is_exact(
     assert leak["reasons"] == ["Dành cho hộ nghèo; hiện là hộ cận nghèo"]
     assert not {a1, a2} & {g["subject_id"] for g in report["gaps"]}
 
+    # The same, downloaded: one table a CSV, every table in a workbook.
+    params = {"policy": "bhyt-poor", "unit": "13384", "as_of": AS_OF}
+    units = await c.get("/api/v1/coverage", params={**params, "format": "csv"})
+    assert units.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = list(csv.reader(io.StringIO(units.content.decode("utf-8-sig"))))
+    assert lines[0][:4] == ["Mã xã, phường", "Đủ điều kiện", "Có nhu cầu", "Được hưởng"]
+    assert lines[1] == ["13384", "4", "4", "4", "2", "2", "1", "50.0"]
+    assert lines[2][0] == "Tổng cộng"
+    gaps = await c.get("/api/v1/coverage", params={**params, "format": "csv", "table": "gaps"})
+    rows = list(csv.reader(io.StringIO(gaps.content.decode("utf-8-sig"))))
+    assert sorted(r[1] for r in rows[1:]) == sorted([b1, b2])
+    book = load_workbook(
+        io.BytesIO((await c.get("/api/v1/coverage", params={**params, "format": "xlsx"})).content)
+    )
+    assert book.sheetnames == ["Theo xã", "Chưa được nhận", "Nhận không thuộc diện"]
+    assert str(book["Theo xã"]["A1"].value).startswith("Bao phủ chính sách Thẻ BHYT")
+    assert book["Nhận không thuộc diện"]["B3"].value == "4"
+
     # The household's page lists what was delivered to it.
     listed = ok(await c.get("/api/v1/deliveries", params={"household_id": h1}))
     assert sorted(d["external_id"] for d in listed["items"]) == ["1", "2"]
@@ -185,6 +206,12 @@ async def test_coverage_of_a_hand_built_commune_is_exact(
     assert (seen["gaps"], seen["leakage"]) == (None, None)
     assert seen["rows"][0]["eligible"] is None  # 4 is under 5
     assert seen["rows"][0]["rate"] is None
+    withheld = await c.get(
+        "/api/v1/coverage",
+        params={"policy": "bhyt-poor", "unit": "13384", "format": "csv", "table": "gaps"},
+        headers=bhxh,
+    )
+    refusal(withheld, 403, "forbidden")
     other = await c.get(
         "/api/v1/coverage", params={"policy": "credit-poor", "unit": "13384"}, headers=bhxh
     )

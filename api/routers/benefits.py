@@ -6,12 +6,23 @@ from fastapi import APIRouter, Query, Response
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
 from api.domain.benefits.coverage_models import CoverageReport
 from api.domain.benefits.delivery_models import BatchResult, DeliveryBatch, DeliveryPublic, Match
+from api.domain.benefits.export import CoverageTable, to_csv, to_xlsx
 from api.domain.benefits.models import Eligibility
 from api.domain.benefits.need_models import NeedCreate, NeedPublic, NeedUpdate
 from api.domain.benefits.policies import Policy
 from api.domain.pagination import Page
 from api.domain.strict import Day
-from api.routers.common import ERRORS, WRITE_ERRORS, After, Limit, etag
+from api.routers.common import (
+    CSV,
+    ERRORS,
+    WRITE_ERRORS,
+    XLSX,
+    After,
+    Format,
+    Limit,
+    download,
+    etag,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["benefits"], responses=ERRORS)
 
@@ -112,17 +123,33 @@ async def list_deliveries(
     return await svc.deliveries.find(policy, match, household_id, after, limit)
 
 
-@router.get("/coverage")
+@router.get(
+    "/coverage",
+    response_model=CoverageReport,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
 async def coverage(
     svc: ServicesDep,
     policy: Annotated[str, Query(max_length=60, description="A benefit policy code")],
     unit: Annotated[str | None, Query(max_length=16, description="Default: your area")] = None,
     as_of: Annotated[Day | None, Query(description="Default: today")] = None,
     period_from: Annotated[Day | None, Query(description="Default: 1 January of as_of")] = None,
-) -> CoverageReport:
+    format: Annotated[
+        Format, Query(description="json, csv (one table) or xlsx (all you may read)")
+    ] = Format.JSON,
+    table: Annotated[
+        CoverageTable, Query(description="The table a CSV holds: units, gaps or leakage")
+    ] = CoverageTable.UNITS,
+) -> CoverageReport | Response:
     """The policy's funnel (eligible → needing → entitled → delivered) over distinct people
     or households, commune by commune (households counted where they belong today), with
     the gap (entitled, not served) and the leakage (served, not entitled). Rates sum
     numerators and denominators before dividing. Readers without personal data (partners,
     supervisors) get counts only, cells under the threshold withheld."""
-    return await svc.coverage.report(policy, unit, as_of, period_from)
+    report = await svc.coverage.report(policy, unit, as_of, period_from)
+    if format == Format.JSON:
+        return report
+    name = f"bao-phu-{policy}-{report.as_of:%Y%m%d}"
+    if format == Format.CSV:
+        return download(to_csv(report, table), CSV, f"{name}-{table.value}.csv")
+    return download(to_xlsx(report), XLSX, f"{name}.xlsx")

@@ -1,3 +1,4 @@
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query, Response
@@ -45,3 +46,21 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
+
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

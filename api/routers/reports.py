@@ -1,4 +1,3 @@
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -7,17 +6,9 @@ from api.deps import ServicesDep
 from api.domain.review.export import Table, to_csv, to_xlsx
 from api.domain.review.report_models import Assumption, RateBasis, ReviewReport, WhatIf
 from api.domain.strict import Day
-from api.routers.common import ERRORS
+from api.routers.common import CSV, ERRORS, XLSX, Format, download
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERRORS)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class Format(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
 
 
 @router.get(
@@ -44,16 +35,8 @@ async def review_report(
         return report
     name = f"ra-soat-{unit}-{from_:%Y%m%d}-{to:%Y%m%d}"
     if format == Format.CSV:
-        return Response(
-            to_csv(report, table),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}-{table.value}.csv"'},
-        )
-    return Response(
-        to_xlsx(report),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )
+        return download(to_csv(report, table), CSV, f"{name}-{table.value}.csv")
+    return download(to_xlsx(report), XLSX, f"{name}.xlsx")
 
 
 @router.get("/what-if")

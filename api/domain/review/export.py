@@ -1,16 +1,11 @@
 """The review report as tables with Vietnamese headers, for CSV and Excel downloads."""
 
-import csv
-import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from api.domain.review.report_models import ReviewReport
+from api.domain.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 
 MOVEMENT_LIST = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"}
 
@@ -21,13 +16,6 @@ class Table(StrEnum):
     DEPRIVATIONS = "deprivations"
     FLAGS = "flags"
     CAUSES = "causes"
-
-
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    headers: list[str]
-    rows: list[list[Any]]
 
 
 def _units(r: ReviewReport) -> Sheet:
@@ -163,46 +151,19 @@ def _hidden_note(report: ReviewReport) -> str:
 
 
 def to_csv(report: ReviewReport, table: Table = Table.UNITS) -> bytes:
-    sheet = BUILDERS[table](report)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(sheet.headers)
-    writer.writerows(sheet.rows)
     hidden = [p for p in report.suppressed if p.startswith(PATHS[table])]
-    if hidden:
-        writer.writerow([])
-        writer.writerow([_hidden_note(report)])
-        writer.writerows([HIDDEN, p] for p in hidden)
-    # A byte-order mark makes Excel read the Vietnamese text as UTF-8.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    trailer = [[_hidden_note(report)], *([HIDDEN, p] for p in hidden)] if hidden else []
+    return csv_bytes(BUILDERS[table](report), trailer)
 
 
 def to_xlsx(report: ReviewReport) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    for build in BUILDERS.values():
-        sheet = build(report)
-        ws = book.create_sheet(sheet.title)
-        ws.append(
-            [
-                f"Kết quả rà soát hộ nghèo, cận nghèo: {report.unit_name} ({report.unit_code}), "
-                f"{report.period_from:%d/%m/%Y} – {report.period_to:%d/%m/%Y}; chuẩn "
-                f"{report.standard_code}; {report.rate_definition.name}"
-            ]
-        )
-        ws.append(sheet.headers)
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
-        for row in sheet.rows:
-            ws.append(row)
-        ws.freeze_panes = "A3"
+    title = (
+        f"Kết quả rà soát hộ nghèo, cận nghèo: {report.unit_name} ({report.unit_code}), "
+        f"{report.period_from:%d/%m/%Y} – {report.period_to:%d/%m/%Y}; chuẩn "
+        f"{report.standard_code}; {report.rate_definition.name}"
+    )
+    sheets = [(title, build(report)) for build in BUILDERS.values()]
     if report.small_cells_below is not None:
-        ws = book.create_sheet(HIDDEN)
-        ws.append([_hidden_note(report)])
-        ws.append([HIDDEN])
-        ws["A2"].font = Font(bold=True)
-        for path in report.suppressed:
-            ws.append([path])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        hidden = Sheet(HIDDEN, [HIDDEN], [[p] for p in report.suppressed])
+        sheets.append((_hidden_note(report), hidden))
+    return xlsx_bytes(sheets)
