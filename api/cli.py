@@ -104,6 +104,10 @@ def _serve() -> None:
         f"REST docs:   http://{host}:{port}/docs\nGraphQL IDE: http://{host}:{port}/graphql",
         flush=True,
     )
+    # The embedded mode (SQLite) has no separate worker: the server runs the jobs itself.
+    if get_settings().database_url.startswith("sqlite"):
+        os.environ.setdefault("JOBS_IN_PROCESS", "true")
+        get_settings.cache_clear()
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -114,6 +118,23 @@ def _serve() -> None:
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
     )
+
+
+async def _worker(once: bool) -> None:
+    from api.deps import policy_of
+    from api.domain.jobs.queue import Worker, policy_services
+
+    settings = get_settings()
+    engine = create_engine(settings)
+    worker = Worker(session_factory(engine), policy_services(policy_of(settings)))
+    try:
+        if once:
+            print(f"{await worker.drain()} jobs run")
+        else:
+            print(f"{worker.name}: running jobs (Ctrl-C stops)", flush=True)
+            await worker.forever()
+    finally:
+        await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("setup", help="migrate, load units, and load the demo data the first time")
     sub.add_parser("export-contract", help="write openapi/openapi.json and schema.graphql")
     sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY, TRUSTED_PROXIES)")
+    work = sub.add_parser("worker", help="run queued jobs (imports): until stopped, or --once")
+    work.add_argument("--once", action="store_true", help="run what is ready, then stop")
     revoke = sub.add_parser(
         "revoke-key", help="emergency: refuse every token a signing key signed, at once"
     )
@@ -146,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
         _export_contract()
     elif args.command == "serve":
         _serve()
+    elif args.command == "worker":
+        asyncio.run(_worker(args.once))
     elif args.command == "revoke-key":
         asyncio.run(_revoke_key(args.kid))
     else:  # pragma: no cover - argparse rejects unknown commands

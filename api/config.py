@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     # Lowers the cap on list pages; the contract publishes 200, so it cannot go higher.
     page_size_max: int = Field(default=200, ge=1, le=200)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    jobs_in_process: bool = Field(
+        default=False, description="Run queued jobs in the server (`serve` on SQLite does)"
+    )
     newly_escaped_years: int = Field(
         default=3, ge=1, le=10, description="Window for 'newly escaped' (Social Policy Bank: 3)"
     )

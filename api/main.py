@@ -1,3 +1,5 @@
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -7,7 +9,9 @@ from fastapi import FastAPI
 from api import errors
 from api.config import Settings, get_settings
 from api.db import create_engine, session_factory
+from api.deps import policy_of
 from api.domain.identity.keys import KeyRing
+from api.domain.jobs.queue import Worker, policy_services
 from api.domain.sync.models import MAX_BYTES
 from api.middleware import RequestBody, RequestContext
 from api.migrate import script_head
@@ -46,9 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
+        runner = None
+        if settings.jobs_in_process:
+            worker = Worker(app.state.session_factory, policy_services(policy_of(settings)))
+            runner = asyncio.create_task(worker.forever())
         try:
             yield
         finally:
+            if runner is not None:
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
             await engine.dispose()
 
     app = FastAPI(

@@ -85,6 +85,9 @@ class RequestContext:
             )
 
 
+BINARY_BODIES = frozenset({b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
 class RequestBody:
     """Bounded, clean request bodies.
 
@@ -126,8 +129,10 @@ class RequestBody:
             if len(body) > self.max_bytes or inflater.unconsumed_tail:
                 await send_problem(send, self._too_large(request_id))
                 return
-        form = headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
-        where = _nul_in(scope, body, form)
+        kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        form = kind == b"application/x-www-form-urlencoded"
+        # A workbook is binary: its text is checked cell by cell once it is read.
+        where = _nul_in(scope, b"" if kind in BINARY_BODIES else body, form)
         if where is not None:
             message = "NUL characters are not allowed"
             await send_problem(send, _invalid(where, message, "nul_character", request_id))

@@ -101,6 +101,7 @@ record a need outside area      404      404     403      403      403     403  
 upsert deliveries               403      403     403      403      ok      403        ok    401
 list deliveries                 403      ok      ok       ok       ok      ok         ok    401
 coverage of a commune           403      ok      ok       ok       ok      ok         ok    401
+list my jobs                    ok       ok      ok       ok       ok      ok         ok    401
 review report of the commune    403      ok      ok       ok       403     ok         ok    401
 open a review campaign          403      ok      403      403      403     403        ok    401
 sync push                       ok       ok      403      403      403     403        ok    401
@@ -228,6 +229,11 @@ async def _deliveries_listed(case: Case, body: Any) -> None:
     assert all(case.sees(d["unit_path"]) for d in body["items"]), body
     if case.role == "partner":
         assert {d["agency"] for d in body["items"]} <= {"social_insurance"}
+
+
+async def _jobs_listed(case: Case, body: Any) -> None:
+    # Each caller sees its own jobs (supervisors and admins everyone's); the world has none.
+    assert isinstance(body, list)
 
 
 async def _coverage_of_13384(case: Case, body: Any) -> None:
@@ -814,6 +820,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "upsert deliveries": Operation(_deliveries_rest, None, _delivery_written, _no_delivery_tagged),
     "list deliveries": Operation(_get("/api/v1/deliveries?limit=5"), None, _deliveries_listed),
+    "list my jobs": Operation(_get("/api/v1/jobs"), None, _jobs_listed),
     "coverage of a commune": Operation(
         _get("/api/v1/coverage?policy=bhyt-poor&unit=13384"),
         _query(
@@ -1050,6 +1057,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 42 operations x 8 callers; 25 of them through GraphQL as well: 536 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (42, 25, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 536
+    # 43 operations x 8 callers; 25 of them through GraphQL as well: 544 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (43, 25, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 544

@@ -16,6 +16,7 @@ from api.domain.identity.models import (
     SigningKey,
     UserAccount,
 )
+from api.domain.jobs.models import Job
 from api.domain.review.models import Assessment, Campaign, StatusRecord
 from api.domain.sync.models import SyncItem, SyncSession
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession
@@ -32,6 +33,7 @@ __all__ = [
     "Device",
     "Household",
     "IdempotencyRecord",
+    "Job",
     "LoginThrottle",
     "Member",
     "MembershipEvent",

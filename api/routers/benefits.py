@@ -1,15 +1,18 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
 from api.domain.benefits.coverage_models import CoverageReport
 from api.domain.benefits.delivery_models import BatchResult, DeliveryBatch, DeliveryPublic, Match
 from api.domain.benefits.export import CoverageTable, to_csv, to_xlsx
+from api.domain.benefits.imports import FileFormat, template
 from api.domain.benefits.models import Eligibility
 from api.domain.benefits.need_models import NeedCreate, NeedPublic, NeedUpdate
 from api.domain.benefits.policies import Policy
+from api.domain.errors import FieldProblem, ValidationFailed
+from api.domain.jobs.models import JobPublic
 from api.domain.pagination import Page
 from api.domain.strict import Day
 from api.routers.common import (
@@ -153,3 +156,82 @@ async def coverage(
     if format == Format.CSV:
         return download(to_csv(report, table), CSV, f"{name}-{table.value}.csv")
     return download(to_xlsx(report), XLSX, f"{name}.xlsx")
+
+
+@router.post(
+    "/deliveries/imports",
+    status_code=202,
+    responses={
+        **WRITE_ERRORS,
+        200: {"description": "The same file again: the job it made before"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_deliveries(request: Request, svc: ServicesDep, response: Response) -> JobPublic:
+    """Upload deliveries as a spreadsheet (the body: CSV, or XLSX by its content type), as
+    the template lays them out. The whole file is checked first; its rows are then written in
+    chunks by a job, which `GET /api/v1/jobs/{id}` follows. The same file uploaded again is
+    the same job (200). Personal IDs a spreadsheet turned into numbers get their leading
+    zeros back, with a warning."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    formats = {"text/csv": FileFormat.CSV, XLSX: FileFormat.XLSX}
+    if kind not in formats:
+        raise ValidationFailed(
+            [FieldProblem("Content-Type", f"send text/csv or {XLSX}", "unsupported", "header")]
+        )
+    job, created = await svc.imports.upload(await request.body(), formats[kind])
+    response.status_code = 202 if created else 200
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return job
+
+
+@router.get(
+    "/deliveries/template",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+async def delivery_template(
+    format: Annotated[Format, Query(description="csv or xlsx")] = Format.XLSX,
+) -> Response:
+    """The import template: Vietnamese headers with the field names, and one example row."""
+    if format == Format.CSV:
+        return download(template(FileFormat.CSV), CSV, "mau-nhap-chi-tra.csv")
+    return download(template(FileFormat.XLSX), XLSX, "mau-nhap-chi-tra.xlsx")
+
+
+@router.get("/jobs", tags=["jobs"])
+async def list_jobs(svc: ServicesDep) -> list[JobPublic]:
+    """Your jobs, newest first (administrators and supervisors: everyone's)."""
+    return await svc.jobs.mine()
+
+
+@router.get("/jobs/{job_id}", tags=["jobs"])
+async def get_job(svc: ServicesDep, job_id: uuid.UUID) -> JobPublic:
+    """How far a job has got: rows done of the total, counts by outcome, attempts, error."""
+    return await svc.jobs.public(job_id)
+
+
+@router.get("/jobs/{job_id}/results", tags=["jobs"])
+async def job_results(svc: ServicesDep, job_id: uuid.UUID) -> dict[str, Any]:
+    """An import's answers in file order (row, external id, outcome), the rows refused with
+    their errors in Vietnamese, and the warnings (leading zeros restored)."""
+    return await svc.imports.results(job_id)
+
+
+@router.get(
+    "/jobs/{job_id}/failed-rows",
+    tags=["jobs"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def job_failed_rows(svc: ServicesDep, job_id: uuid.UUID) -> Response:
+    """The rows to fix and upload again, laid out as the template, each with its errors."""
+    return download(await svc.imports.failed_rows(job_id), CSV, f"dong-loi-{job_id}.csv")

@@ -109,10 +109,12 @@ class DeliveryService(RecordService[Delivery, DeliveryPublic]):
         if duplicates:
             raise ValidationFailed(duplicates)
         if batch.dry_run:
-            return await self._run(batch)
-        return await self.uow.run_keyed(key, BatchResult, 200, lambda: self._run(batch))
+            return await self.write(batch)
+        return await self.uow.run_keyed(key, BatchResult, 200, lambda: self.write(batch))
 
-    async def _run(self, batch: DeliveryBatch) -> BatchResult:
+    async def write(self, batch: DeliveryBatch) -> BatchResult:
+        """The batch's writes, flushed and not committed (an import commits each chunk with
+        its progress). External ids are distinct (checked by the caller)."""
         known = await self._known(batch.items)
         results: list[ItemResult] = []
         # Every refusal is found before the item writes anything, so items need no savepoint
