@@ -167,6 +167,14 @@ async def test_a_killed_import_resumes_and_writes_each_row_once(engine: AsyncEng
     (warning,) = [w for w in finished.result["warnings"] if w["row"] == 2]
     assert "số 0 ở đầu" in warning["message"]
 
+    async with factory() as session:
+        shown = await Services(session, partner).jobs.public(job.id)
+    assert shown.summary == {
+        "rows": ROWS + 2,
+        "counts": {"invalid": 2, "created": 1, "unmatched": ROWS - 1},
+        "warnings": ROWS + 1,  # every personal ID lost its leading zero in the spreadsheet
+        "to_fix": 2,
+    }
     failed = finished.result["failed"]
     assert [f["row"] for f in failed] == [ROWS + 2, ROWS + 3]
     assert "ngày không hợp lệ" in failed[0]["errors"][0]

@@ -284,9 +284,19 @@ async def run_import(services: Any, job: Job) -> None:
                     {"row": row, "values": values, "errors": errors}
                 )
         result["counts"], result["outcomes"] = counts, outcomes
+        result["summary"] = _summary(result)
         job.done += len(chunk)
         job.result = dict(result)
         renew(job)
         await services.uow.finish()  # the chunk and the progress, together
     if job.total == 0:
-        job.result = result
+        job.result = {**result, "summary": _summary(result)}
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rows": result["rows"],
+        "counts": result["counts"],
+        "warnings": len(result["warnings"]),
+        "to_fix": len(result["failed"]) + len(result.get("refused", [])),
+    }

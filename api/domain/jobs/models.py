@@ -53,7 +53,7 @@ class JobPublic(SQLModel):
     total: int | None
     attempts: int
     error: str | None
-    summary: dict[str, Any] = Field(description="Counts by outcome, warnings")
+    summary: dict[str, Any] = Field(description="What the job says of itself: counts so far")
     created_at: datetime
     updated_at: datetime
 
@@ -67,7 +67,7 @@ def job_public(row: Job) -> JobPublic:
         total=row.total,
         attempts=row.attempts,
         error=row.error,
-        summary={k: v for k, v in row.result.items() if k != "rows"},
+        summary=row.result.get("summary", {}),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
