@@ -366,6 +366,24 @@ async def test_a_recorded_need_makes_the_poor_entitled_to_legal_aid(
     )["verdicts"]
     assert {v["subject_id"]: v["entitled"] for v in verdicts} == {head: True, child: False}
 
+    page = ok(
+        await c.post(
+            "/graphql",
+            json={
+                "query": "query($h: UUID!) { household(id: $h) { needs { kind state memberId }"
+                ' eligibility(asOf: "2026-06-01", policy: ["legal-aid"]) {'
+                " verdicts { subjectId entitled } } deliveries { externalId } } }",
+                "variables": {"h": hid},
+            },
+        )
+    )["data"]["household"]
+    assert page["needs"] == [{"kind": "LEGAL_AID", "state": "OPEN", "memberId": head}]
+    assert {v["subjectId"]: v["entitled"] for v in page["eligibility"]["verdicts"]} == {
+        head: True,
+        child: False,
+    }
+    assert page["deliveries"] == []
+
     withdrawn = await c.patch(
         f"/api/v1/needs/{recorded['id']}", json={"state": "withdrawn"}, headers={"If-Match": '"1"'}
     )

@@ -10,6 +10,7 @@ from strawberry.experimental import pydantic as spyd
 from strawberry.scalars import JSON
 
 from api.domain.benefits import coverage_models as cm
+from api.domain.benefits import delivery_models as dm
 from api.domain.benefits import models as m
 from api.domain.benefits import need_models as nm
 from api.domain.benefits.policies import Agency, Confidence, SubjectKind
@@ -103,6 +104,11 @@ class CoverageLeak:
 
 @spyd.type(model=cm.CoverageReport, all_fields=True)
 class CoverageReport:
+    pass
+
+
+@spyd.type(model=dm.DeliveryPublic, all_fields=True, description="A partner's delivery")
+class Delivery:
     pass
 
 

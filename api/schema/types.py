@@ -1,6 +1,6 @@
 import uuid
 from datetime import date
-from typing import Annotated, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar, cast
 
 import strawberry
 from pydantic import BaseModel
@@ -19,6 +19,9 @@ from api.domain.units.models import UnitParentPeriod as UnitParentPeriodModel
 from api.domain.units.models import UnitPublic
 from api.schema.context import Context
 from api.schema.review import StatusAsOf, StatusPeriod
+
+if TYPE_CHECKING:  # the benefit types refer back to these
+    from api.schema.benefits import Delivery, Eligibility, HouseholdNeed
 
 N = TypeVar("N")
 T = TypeVar("T")
@@ -154,6 +157,33 @@ class Household:
     async def status_history(self, info: Info) -> list[StatusPeriod]:
         found = await info.context.services.review.status_history(self.id)
         return [as_type(StatusPeriod, p) for p in found]
+
+    @strawberry.field(description="Who in the household is eligible for what on `asOf`, and why")
+    async def eligibility(
+        self, info: Info, as_of: date | None = None, policy: list[str] | None = None
+    ) -> Annotated["Eligibility", strawberry.lazy("api.schema.benefits")]:
+        from api.schema import benefits
+
+        found = await info.context.services.benefits.eligibility(self.id, as_of, policy)
+        return as_type(benefits.Eligibility, found)
+
+    @strawberry.field(description="Recorded needs, oldest first")
+    async def needs(
+        self, info: Info
+    ) -> list[Annotated["HouseholdNeed", strawberry.lazy("api.schema.benefits")]]:
+        from api.schema import benefits
+
+        found = await info.context.services.needs.of_household(self.id)
+        return [as_type(benefits.HouseholdNeed, n) for n in found]
+
+    @strawberry.field(description="What partners delivered to the household (the first 50)")
+    async def deliveries(
+        self, info: Info
+    ) -> list[Annotated["Delivery", strawberry.lazy("api.schema.benefits")]]:
+        from api.schema import benefits
+
+        page = await info.context.services.deliveries.find(None, None, self.id, None, 50)
+        return [as_type(benefits.Delivery, d) for d in page.items]
 
 
 @spyd.type(model=HiddenFieldsModel, all_fields=True)
