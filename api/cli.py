@@ -122,17 +122,20 @@ def _serve() -> None:
 
 async def _worker(once: bool) -> None:
     from api.deps import policy_of
+    from api.domain.benefits.entitlements import upkeep
     from api.domain.jobs.queue import Worker, policy_services
 
     settings = get_settings()
     engine = create_engine(settings)
-    worker = Worker(session_factory(engine), policy_services(policy_of(settings)))
+    factory, policy = session_factory(engine), policy_of(settings)
+    worker = Worker(factory, policy_services(policy))
     try:
         if once:
             print(f"{await worker.drain()} jobs run")
+            await upkeep(factory, policy)()
         else:
             print(f"{worker.name}: running jobs (Ctrl-C stops)", flush=True)
-            await worker.forever()
+            await worker.forever(idle=upkeep(factory, policy))
     finally:
         await engine.dispose()
 

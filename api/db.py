@@ -185,3 +185,15 @@ def _settled(task: asyncio.Task[Any]) -> None:
     # abandoned failure is not reported as "never retrieved".
     if not task.cancelled():
         task.exception()
+
+
+def upsert(session: AsyncSession, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, in the session's own dialect: concurrent writers
+    of the same keys converge on one row."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    name = session.get_bind().dialect.name
+    insert = postgresql.insert if name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(rows)
+    columns = {c: stmt.excluded[c] for c in rows[0] if c not in keys and c != "id"}
+    return stmt.on_conflict_do_update(index_elements=keys, set_=columns)

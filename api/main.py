@@ -10,6 +10,7 @@ from api import errors
 from api.config import Settings, get_settings
 from api.db import create_engine, session_factory
 from api.deps import policy_of
+from api.domain.benefits.entitlements import upkeep
 from api.domain.identity.keys import KeyRing
 from api.domain.jobs.queue import Worker, policy_services
 from api.domain.sync.models import MAX_BYTES
@@ -52,8 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = session_factory(engine)
         runner = None
         if settings.jobs_in_process:
-            worker = Worker(app.state.session_factory, policy_services(policy_of(settings)))
-            runner = asyncio.create_task(worker.forever())
+            factory, policy = app.state.session_factory, policy_of(settings)
+            worker = Worker(factory, policy_services(policy))
+            runner = asyncio.create_task(worker.forever(idle=upkeep(factory, policy)))
         try:
             yield
         finally:

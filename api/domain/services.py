@@ -4,6 +4,7 @@ from api.domain.access import Principal
 from api.domain.audit.service import AuditTrail
 from api.domain.benefits.coverage import Coverage
 from api.domain.benefits.deliveries import DeliveryService
+from api.domain.benefits.entitlements import EntitlementBook
 from api.domain.benefits.imports import DeliveryImports
 from api.domain.benefits.needs import NeedService
 from api.domain.benefits.service import BenefitService
@@ -52,6 +53,7 @@ class Services:
         self.benefits = BenefitService(self.review, self.needs)
         self.deliveries = DeliveryService(self.members)
         self.imports = DeliveryImports(self.uow)
+        self.entitlements = EntitlementBook(self.uow)
         self.jobs = self.imports.jobs
         self.coverage = Coverage(self.uow, self.units, policy.report_small_cells_below)
         self.sync = SyncService(self.uow, self.units, self.members.checks, self.ops)

@@ -2,6 +2,7 @@
 
 from api.domain.audit.models import PersonalDataRead
 from api.domain.benefits.delivery_models import Delivery
+from api.domain.benefits.entitlement_models import Entitlement, EntitlementPosition
 from api.domain.benefits.need_models import Need
 from api.domain.changes.models import ChangeLogEntry, ChangeLogHead
 from api.domain.households.member_models import Member, MembershipEvent
@@ -31,6 +32,8 @@ __all__ = [
     "ChangeLogHead",
     "Delivery",
     "Device",
+    "Entitlement",
+    "EntitlementPosition",
     "Household",
     "IdempotencyRecord",
     "Job",

@@ -1,4 +1,5 @@
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -6,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
 from api.domain.benefits.coverage_models import CoverageReport
 from api.domain.benefits.delivery_models import BatchResult, DeliveryBatch, DeliveryPublic, Match
+from api.domain.benefits.entitlement_models import EntitlementPublic, RecomputeResult
 from api.domain.benefits.export import CoverageTable, to_csv, to_xlsx
 from api.domain.benefits.imports import FileFormat, template
 from api.domain.benefits.models import Eligibility
@@ -14,7 +16,7 @@ from api.domain.benefits.policies import Policy
 from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.jobs.models import JobPublic
 from api.domain.pagination import Page
-from api.domain.strict import Day
+from api.domain.strict import Day, TextBool
 from api.routers.common import (
     CSV,
     ERRORS,
@@ -235,3 +237,28 @@ async def job_results(svc: ServicesDep, job_id: uuid.UUID) -> dict[str, Any]:
 async def job_failed_rows(svc: ServicesDep, job_id: uuid.UUID) -> Response:
     """The rows to fix and upload again, laid out as the template, each with its errors."""
     return download(await svc.imports.failed_rows(job_id), CSV, f"dong-loi-{job_id}.csv")
+
+
+@router.get("/households/{household_id}/entitlements", tags=["households"])
+async def household_entitlements(
+    svc: ServicesDep,
+    household_id: uuid.UUID,
+    year: Annotated[int, Query(ge=2000, le=2100, description="The year computed")],
+) -> list[EntitlementPublic]:
+    """The household's entitlements as last computed (eligible subjects, whether entitled,
+    the reasons, the basis, and the change-log position the computation saw)."""
+    return await svc.entitlements.of_household(household_id, year)
+
+
+@router.post("/entitlements/recompute")
+async def recompute_entitlements(
+    svc: ServicesDep,
+    as_of: Annotated[Day | None, Query(description="Default: today")] = None,
+    full: Annotated[TextBool, Query(description="Every household, not only those changed")] = False,
+) -> RecomputeResult:
+    """Bring the stored entitlements up to date: the households the change log names since
+    the last run (or, with `full`, every household with a recognised status)."""
+    day = as_of or date.today()
+    if full:
+        return await svc.entitlements.recompute_all(day)
+    return await svc.entitlements.catch_up(day)

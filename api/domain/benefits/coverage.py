@@ -4,10 +4,8 @@ the leakage (served, not entitled) listed for readers of personal data."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -16,18 +14,14 @@ from api.domain import access
 from api.domain.access import Permission
 from api.domain.benefits.coverage_models import CoverageReport, CoverageRow, GapEntry, LeakEntry
 from api.domain.benefits.delivery_models import Delivery, Match, period_serves
+from api.domain.benefits.facts import Facts
 from api.domain.benefits.policies import PolicyCatalog, SubjectKind, policies
 from api.domain.benefits.records import DELIVERY, NEED
 from api.domain.benefits.rules import Standing, evaluate
 from api.domain.benefits.service import subjects
 from api.domain.errors import FieldProblem, Forbidden, ValidationFailed
-from api.domain.households.member_models import Member, MembershipStatus
-from api.domain.households.models import Household
-from api.domain.households.records import HOUSEHOLD, MEMBER
+from api.domain.households.records import MEMBER
 from api.domain.kernel.areas import covers, under
-from api.domain.kernel.registry import Registration
-from api.domain.review import status as book
-from api.domain.review.models import StatusRecord
 from api.domain.units.service import UnitService
 from api.domain.uow import UnitOfWork
 
@@ -78,6 +72,7 @@ class Coverage:
         self.units = units
         self.small_cells_below = small_cells_below
         self.catalog = catalog or policies()
+        self.facts = Facts(uow)
 
     def _may_read(self, agency: str) -> None:
         if self.principal.is_partner:
@@ -111,7 +106,7 @@ class Coverage:
                 ]
             )
         area = await self._area(unit)
-        standings = await self._standings(area, day)
+        standings = await self.facts.standings(day, area)
         served = await self._served(code, area, start, day, version.coverage.measure == "valid_on")
         # Only a household with a recognised status (now, or an escape before) can qualify:
         # the others are read only when a delivery names them (leakage).
@@ -121,10 +116,10 @@ class Coverage:
             h for h, st in standings.items() if st.status in wanted or (window and st.escaped_on)
         }
         named = {d.matched_household_id for d in served if d.matched_household_id is not None}
-        households = await self._households(sorted(candidates | named))
+        households = await self.facts.households(sorted(candidates | named))
         ids = [h.id for h in households]
-        members = await self._grouped(MEMBER, ids)
-        needs = await self._grouped(NEED, ids)
+        members = await self.facts.grouped(MEMBER, ids)
+        needs = await self.facts.grouped(NEED, ids)
         tallies: dict[str, _Tally] = defaultdict(_Tally)
         entitled_where: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
         refused_why: dict[uuid.UUID, list[str]] = {}
@@ -212,56 +207,6 @@ class Coverage:
                 [FieldProblem("unit", "outside your area", "out_of_scope", "query")]
             )
         return found.path
-
-    def _in_area(self, area: str | None) -> Any:
-        """The ids of the readable households in the area, as a subquery."""
-        stmt = HOUSEHOLD.readable(self.principal).with_only_columns(col(Household.id))
-        if area is not None and (condition := under(col(Household.unit_path), area)) is not None:
-            stmt = stmt.where(condition)
-        return stmt
-
-    async def _standings(self, area: str | None, day: date) -> dict[uuid.UUID, Standing]:
-        stmt = select(StatusRecord).where(
-            col(StatusRecord.household_id).in_(self._in_area(area)),
-            col(StatusRecord.effective_from) <= day,
-        )
-        history: dict[uuid.UUID, list[StatusRecord]] = defaultdict(list)
-        for row in (await self.session.scalars(stmt)).all():
-            history[row.household_id].append(row)
-        found = {}
-        for household_id, rows in history.items():
-            rows.sort(key=lambda r: r.effective_from)
-            # The rules judge escape windows themselves, from `escaped_on`; the window given
-            # here only feeds `newly_escaped`, which they do not read.
-            status = book.as_of(household_id, rows, day, 3, self.principal)
-            found[household_id] = Standing(status.status, status.since, status.escaped_on)
-        return found
-
-    async def _households(self, ids: Sequence[uuid.UUID]) -> list[Household]:
-        rows: list[Household] = []
-        for i in range(0, len(ids), 5000):
-            stmt = HOUSEHOLD.readable(self.principal).where(
-                col(Household.id).in_(ids[i : i + 5000])
-            )
-            rows += (await self.session.scalars(stmt)).all()
-        return rows
-
-    async def _grouped(
-        self, registration: Registration, ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, list[Any]]:
-        """Live rows of a household's child type, by household (in chunks: engines cap the
-        parameters of one statement)."""
-        found: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        model = registration.model
-        for i in range(0, len(ids), 5000):
-            stmt = registration.readable(self.principal).where(
-                col(model.household_id).in_(ids[i : i + 5000])
-            )
-            if model is Member:
-                stmt = stmt.where(col(Member.membership_status) == MembershipStatus.ACTIVE)
-            for row in (await self.session.scalars(stmt)).all():
-                found[row.household_id].append(row)
-        return found
 
     async def _served(
         self, code: str, area: str | None, start: date, day: date, valid_on: bool

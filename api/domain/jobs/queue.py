@@ -205,11 +205,24 @@ class Worker:
             ran += 1
         return ran
 
-    async def forever(self, poll: float = 1.0) -> None:
+    async def forever(
+        self,
+        poll: float = 1.0,
+        idle: Callable[[], Awaitable[None]] | None = None,
+        idle_every: float = 30.0,
+    ) -> None:
+        """Run jobs as they come; when none is ready, `idle` (upkeep such as bringing
+        projections up to date) at most every `idle_every` seconds."""
+        last_idle = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                if not await self.run_one():
-                    await asyncio.sleep(poll)
+                if await self.run_one():
+                    continue
+                if idle is not None and loop.time() - last_idle >= idle_every:
+                    last_idle = loop.time()
+                    await idle()
+                await asyncio.sleep(poll)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be away for a while: keep polling
