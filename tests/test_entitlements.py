@@ -27,6 +27,13 @@ Json = dict[str, Any]
 DAY = "2026-06-01"
 
 
+async def _stored(client: httpx.AsyncClient, url: str) -> list[Json]:
+    response = await client.get(url, params={"year": 2026})
+    assert response.status_code == 200, response.text
+    rows: list[Json] = response.json()
+    return rows
+
+
 async def _recompute(client: httpx.AsyncClient, **params: Any) -> Json:
     return ok(await client.post("/api/v1/entitlements/recompute", params={"as_of": DAY, **params}))
 
@@ -43,14 +50,14 @@ async def test_recognition_moves_entitlements_and_an_idle_recompute_writes_nothi
     hid = assessment["household_id"]
     url = f"/api/v1/households/{hid}/entitlements"
     nothing = await _recompute(c)
-    assert ok(await c.get(url, params={"year": 2026})) == []
+    assert await _stored(c, url) == []
     assert nothing["written"] == 0
 
     await drive(c, assessment, "recognised", date(2025, 12, 20))
     head = await make_member(services, uuid.UUID(hid), relation_to_head=Relation.HEAD)
     moved = await _recompute(c)
     assert moved["households"] == 1
-    rows = ok(await c.get(url, params={"year": 2026}))
+    rows = await _stored(c, url)
     by_policy = {(r["policy"], r["subject_id"]): r for r in rows}
     card = by_policy[("bhyt-poor", str(head.id))]
     assert (card["eligible"], card["entitled"], card["version"]) == (True, True, "2021")
@@ -68,13 +75,13 @@ async def test_recognition_moves_entitlements_and_an_idle_recompute_writes_nothi
     again = await _recompute(c, full="true")
     assert (again["written"], again["removed"]) == (0, 0)
     assert again["unchanged"] >= len(rows)
-    assert ok(await c.get(url, params={"year": 2026})) == rows  # not rewritten
+    assert await _stored(c, url) == rows  # not rewritten
 
     need = {"kind": "legal_aid", "member_id": str(head.id), "recorded_on": "2026-02-01"}
     ok(await c.post(f"/api/v1/households/{hid}/needs", json=need), 201)
     after = await _recompute(c)
     assert (after["households"], after["written"]) == (1, 1)
-    aid = next(r for r in ok(await c.get(url, params={"year": 2026})) if r["policy"] == "legal-aid")
+    aid = next(r for r in await _stored(c, url) if r["policy"] == "legal-aid")
     assert (aid["needing"], aid["entitled"], aid["basis"]["needs"]) == (True, True, ["legal_aid"])
 
     reviewer, _ = await token_headers(anonymous_app, services, Role.REVIEWER, ["13384"])
