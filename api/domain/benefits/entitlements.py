@@ -34,7 +34,9 @@ from api.domain.households.records import MEMBER
 from api.domain.review.models import StatusRecord
 from api.domain.uow import UnitOfWork
 
-CHUNK = 500
+# Households a step: each step's rules run between database calls, so a server that keeps
+# its entitlements up to date in-process (SQLite) is not held for long by one step.
+CHUNK = 100
 # What an entitlement rests on, by the change log's names for it.
 TOUCHING = ("household", "member", "household_status", "need")
 KEYS = ["policy", "subject_id", "year"]
