@@ -126,7 +126,14 @@ CHECKS = [
     negative_data_rejection,
     errors_are_problems,
 ]
-STATEFUL_CHECKS = [*CHECKS, use_after_free, ensure_resource_availability]
+# Workflows rewrite bodies to reach real records (flatmap_body), which can turn a body made to
+# break the contract into a valid one: there, negative-data rejection would report the service
+# for accepting it. The operation-by-operation run checks rejection.
+STATEFUL_CHECKS = [
+    *(c for c in CHECKS if c is not negative_data_rejection),
+    use_after_free,
+    ensure_resource_availability,
+]
 
 # The documents the code serves (test_contract.py pins them to openapi/), loaded from the code
 # so collection needs no database; each call is handed the app. The lazy
@@ -343,14 +350,14 @@ def test_rest_workflows_following_links(asgi_app: FastAPI, admin: Caller) -> Non
         print(f"  {count:4}  {source} -> {target}")
     assert scenarios >= SCENARIOS / 2
     assert sum(FOLLOWED.values()) >= scenarios / 4
-    # Which of a created household's links a random run follows varies; that it follows some
-    # of them does not.
+    # Which records a random run creates, and which of their links it follows, varies; that it
+    # follows links from some record it created does not.
     from_created = [
         count
         for (source, target), count in FOLLOWED.items()
-        if source == "POST /api/v1/households" and "/api/v1/households/{household_id}" in target
+        if source.startswith("POST ") and "{" in target
     ]
-    assert sum(from_created), "no link from a created household was followed"
+    assert sum(from_created), "no link from a created record was followed"
     # The run may disable accounts, but never the only admin: the service refuses it. The
     # links above reach the admin only by chance, so its own attempt ends the run.
     headers = admin.sign_in()
