@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from api.domain import access
-from api.domain.access import Permission, Principal, Role
+from api.domain.access import SYSTEM, Permission, Principal, Role
 from api.domain.base import new_id, utcnow
 from api.domain.errors import NotFound
 from api.domain.jobs.models import Job, JobPublic, JobState, job_public
@@ -162,7 +162,7 @@ class Worker:
             job.attempts += 1
             job.worker = self.name
             renew(job)
-            await session.commit()
+            await UnitOfWork(session, SYSTEM).finish()
             return job.id
 
     async def run_one(self) -> bool:
@@ -177,7 +177,7 @@ class Worker:
                 await HANDLERS[job.kind](self.services(session, _principal(job.principal)), job)
                 job.state, job.error, job.lease_until = JobState.DONE, None, None
                 job.updated_at = utcnow()
-                await session.commit()
+                await UnitOfWork(session, SYSTEM).finish()
             except Exception as exc:
                 log.exception("job %s (%s) failed, attempt %s", job_id, job.kind, job.attempts)
                 await session.rollback()
@@ -196,7 +196,7 @@ class Worker:
             backoff = 2**job.attempts * (1 + random.random())  # noqa: S311 - jitter, not secrets
             job.run_after = utcnow() + timedelta(seconds=backoff)
         job.updated_at = utcnow()
-        await session.commit()
+        await UnitOfWork(session, SYSTEM).finish()
 
     async def drain(self) -> int:
         """Run ready jobs until none is left; how many ran."""
