@@ -101,6 +101,7 @@ record a need outside area      404      404     403      403      403     403  
 upsert deliveries               403      403     403      403      ok      403        ok    401
 list deliveries                 403      ok      ok       ok       ok      ok         ok    401
 coverage of a commune           403      ok      ok       ok       ok      ok         ok    401
+preview a policy version        403      ok      ok       ok       ok      ok         ok    401
 list my jobs                    ok       ok      ok       ok       ok      ok         ok    401
 review report of the commune    403      ok      ok       ok       403     ok         ok    401
 open a review campaign          403      ok      403      403      403     403        ok    401
@@ -241,6 +242,12 @@ async def _coverage_of_13384(case: Case, body: Any) -> None:
     assert [r["unit_code"] for r in body["rows"]] in ([], ["13384"])
     # Counts only, small cells withheld, for those who may not read personal data.
     assert (body["gaps"] is None) == (case.role in {"partner", "supervisor"})
+
+
+async def _preview_of_13384(case: Case, body: Any) -> None:
+    # The first version replaced none: all it entitles are gains, and nobody loses.
+    assert (body["policy"], body["compared_with"], body["losses"]) == ("bhyt-poor", None, 0)
+    assert (body["changes"] is None) == (case.role in {"partner", "supervisor"})
 
 
 def _eligibility_of(record: str, member: str) -> Check:
@@ -829,6 +836,14 @@ OPERATIONS: dict[str, Operation] = {
         ),
         _coverage_of_13384,
     ),
+    "preview a policy version": Operation(
+        _get("/api/v1/benefit-policies/bhyt-poor/versions/2021/preview?unit=13384"),
+        _query(
+            '{ entitlementPreview(policy: "bhyt-poor", version: "2021", unit: "13384") {'
+            " policy comparedWith gains losses changes { subjectId } } }"
+        ),
+        _preview_of_13384,
+    ),
     "list standards": Operation(
         _get("/api/v1/standards"), _query("{ standards { code } }"), _standards_listed
     ),
@@ -1057,6 +1072,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 43 operations x 8 callers; 25 of them through GraphQL as well: 544 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (43, 25, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 544
+    # 44 operations x 8 callers; 26 of them through GraphQL as well: 560 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (44, 26, 8)
+    assert (len(MATRIX) + both) * len(ROLES) == 560

@@ -7,6 +7,7 @@ from api.domain.benefits.deliveries import DeliveryService
 from api.domain.benefits.entitlements import EntitlementBook
 from api.domain.benefits.imports import DeliveryImports
 from api.domain.benefits.needs import NeedService
+from api.domain.benefits.preview import Preview
 from api.domain.benefits.service import BenefitService
 from api.domain.changes.service import ChangeFeed
 from api.domain.households.checks import PersonalIdChecks
@@ -56,6 +57,7 @@ class Services:
         self.entitlements = EntitlementBook(self.uow)
         self.jobs = self.imports.jobs
         self.coverage = Coverage(self.uow, self.units, policy.report_small_cells_below)
+        self.preview = Preview(self.coverage)
         self.sync = SyncService(self.uow, self.units, self.members.checks, self.ops)
 
     def ops(self, entity: EntityType) -> RecordOps:

@@ -13,6 +13,7 @@ from api.domain.benefits.imports import FileFormat, template
 from api.domain.benefits.models import Eligibility
 from api.domain.benefits.need_models import NeedCreate, NeedPublic, NeedUpdate
 from api.domain.benefits.policies import Policy
+from api.domain.benefits.preview import EntitlementPreview
 from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.jobs.models import JobPublic
 from api.domain.pagination import Page
@@ -48,6 +49,22 @@ async def list_benefit_policies(
 async def get_benefit_policy(svc: ServicesDep, code: str) -> Policy:
     """One policy with all its versions."""
     return svc.benefits.policy(code)
+
+
+@router.get("/benefit-policies/{code}/versions/{version}/preview")
+async def preview_benefit_policy_version(
+    svc: ServicesDep,
+    code: str,
+    version: str,
+    unit: Annotated[str | None, Query(description="Default: your whole area")] = None,
+    as_of: Annotated[
+        Day | None, Query(description="Default: the version's first day, or today if later")
+    ] = None,
+) -> EntitlementPreview:
+    """Who would gain or lose an entitlement under this version (one not yet in force, say)
+    compared with the version in force today, judged on the same day over the same
+    households. Nothing is written."""
+    return await svc.preview.preview(code, version, unit, as_of)
 
 
 @router.get("/households/{household_id}/eligibility", tags=["households"])

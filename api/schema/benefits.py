@@ -13,6 +13,7 @@ from api.domain.benefits import coverage_models as cm
 from api.domain.benefits import delivery_models as dm
 from api.domain.benefits import models as m
 from api.domain.benefits import need_models as nm
+from api.domain.benefits import preview as pm
 from api.domain.benefits.policies import Agency, Confidence, SubjectKind
 from api.domain.benefits.policies import Policy as PolicyModel
 from api.schema.types import Info, as_type
@@ -117,6 +118,16 @@ class HouseholdNeed:
     pass
 
 
+@spyd.type(model=pm.PreviewChange, all_fields=True)
+class EntitlementPreviewChange:
+    pass
+
+
+@spyd.type(model=pm.EntitlementPreview, all_fields=True)
+class EntitlementPreview:
+    pass
+
+
 @strawberry.type
 class BenefitQuery:
     @strawberry.field(description="Support policies; `on`: only the versions in force that day")
@@ -126,6 +137,18 @@ class BenefitQuery:
     @strawberry.field
     def benefit_policy(self, info: Info, code: str) -> BenefitPolicy:
         return policy_type(info.context.services.benefits.policy(code))
+
+    @strawberry.field(description="Who would gain or lose under a policy version, not written")
+    async def entitlement_preview(
+        self,
+        info: Info,
+        policy: str,
+        version: str,
+        unit: str | None = None,
+        as_of: date | None = None,
+    ) -> EntitlementPreview:
+        found = await info.context.services.preview.preview(policy, version, unit, as_of)
+        return as_type(EntitlementPreview, found)
 
     @strawberry.field(description="Who in the household is eligible for what on the day, and why")
     async def household_eligibility(

@@ -74,7 +74,7 @@ class Coverage:
         self.catalog = catalog or policies()
         self.facts = Facts(uow)
 
-    def _may_read(self, agency: str) -> None:
+    def may_read(self, agency: str) -> None:
         if self.principal.is_partner:
             if agency != self.principal.agency:
                 raise Forbidden("partners read the coverage of their own agency's policies")
@@ -95,7 +95,7 @@ class Coverage:
                 [FieldProblem("period_from", "is after as_of", "invalid", "query")]
             )
         policy = self.catalog.pick([code])[0]
-        self._may_read(policy.agency.value)
+        self.may_read(policy.agency.value)
         version = policy.version_on(day)
         if version is None:
             raise ValidationFailed(
@@ -105,7 +105,7 @@ class Coverage:
                     )
                 ]
             )
-        area = await self._area(unit)
+        area = await self.area(unit)
         standings = await self.facts.standings(day, area)
         served = await self._served(code, area, start, day, version.coverage.measure == "valid_on")
         # Only a household with a recognised status (now, or an escape before) can qualify:
@@ -195,7 +195,7 @@ class Coverage:
             leakage=sorted(leaks, key=lambda e: (e.unit_path, e.external_id)) if personal else None,
         )
 
-    async def _area(self, unit: str | None) -> str | None:
+    async def area(self, unit: str | None) -> str | None:
         """The unit's path, which must lie in the caller's area; none: the caller's areas."""
         if unit is None:
             return None

@@ -23,14 +23,11 @@ from api.domain.benefits.entitlement_models import (
     RecomputeResult,
 )
 from api.domain.benefits.facts import Facts
+from api.domain.benefits.judging import judge
 from api.domain.benefits.need_models import Need
-from api.domain.benefits.policies import PolicyCatalog, SubjectKind, policies
-from api.domain.benefits.records import NEED
-from api.domain.benefits.rules import Standing, evaluate
-from api.domain.benefits.service import subjects
+from api.domain.benefits.policies import PolicyCatalog, policies
 from api.domain.changes.models import ChangeLogEntry, ChangeLogHead
 from api.domain.households.member_models import Member
-from api.domain.households.records import MEMBER
 from api.domain.review.models import StatusRecord
 from api.domain.uow import UnitOfWork
 
@@ -119,43 +116,30 @@ class EntitlementBook:
         return found
 
     async def _chunk(self, ids: list[uuid.UUID], day: date, position: int) -> RecomputeResult:
-        standings = await self.facts.standings(day, ids=ids)
-        households = await self.facts.households(ids)
-        members = await self.facts.grouped(MEMBER, ids)
-        needs = await self.facts.grouped(NEED, ids)
         wanted: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
-        in_force = self.catalog.in_force(day)
-        for household in households:
-            standing = standings.get(household.id, Standing())
-            whole, people = subjects(
-                household, standing, members.get(household.id, []), needs.get(household.id, []), day
-            )
-            for policy, version in in_force:
-                asked = {c.need for c in version.clauses if c.need}
-                judged = [whole] if policy.subject == SubjectKind.HOUSEHOLD else people
-                for subject in judged:
-                    verdict = evaluate(policy, version, subject, day)
-                    if not verdict.eligible:
-                        continue
-                    wanted[(policy.code, subject.id)] = {
-                        "policy": policy.code,
-                        "year": day.year,
-                        "subject_kind": policy.subject,
-                        "subject_id": subject.id,
-                        "household_id": household.id,
-                        "unit_path": household.unit_path,
-                        "version": version.version,
-                        "eligible": verdict.eligible,
-                        "needing": verdict.needing,
-                        "entitled": verdict.entitled,
-                        "amount_vnd": verdict.amount_vnd,
-                        "reasons": [r.model_dump() for r in verdict.reasons],
-                        "basis": {
-                            "status": None if standing.status is None else standing.status.value,
-                            "since": None if standing.since is None else standing.since.isoformat(),
-                            "needs": [n.kind for n in subject.needs if n.kind in asked],
-                        },
-                    }
+        for j in await judge(self.facts, ids, day, self.catalog.in_force(day)):
+            if not j.verdict.eligible:
+                continue
+            asked = {c.need for c in j.version.clauses if c.need}
+            wanted[(j.policy.code, j.subject.id)] = {
+                "policy": j.policy.code,
+                "year": day.year,
+                "subject_kind": j.policy.subject,
+                "subject_id": j.subject.id,
+                "household_id": j.household.id,
+                "unit_path": j.household.unit_path,
+                "version": j.version.version,
+                "eligible": j.verdict.eligible,
+                "needing": j.verdict.needing,
+                "entitled": j.verdict.entitled,
+                "amount_vnd": j.verdict.amount_vnd,
+                "reasons": [r.model_dump() for r in j.verdict.reasons],
+                "basis": {
+                    "status": None if j.standing.status is None else j.standing.status.value,
+                    "since": None if j.standing.since is None else j.standing.since.isoformat(),
+                    "needs": [n.kind for n in j.subject.needs if n.kind in asked],
+                },
+            }
         stored = {
             (r.policy, r.subject_id): r
             for r in (
