@@ -5,12 +5,13 @@ import asyncio
 import json
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from api.config import get_settings
 from api.db import create_engine, session_factory
 from api.domain.access import SYSTEM
+from api.domain.benefits.entitlement_models import RecomputeResult
 from api.domain.policy import Policy
 from api.domain.services import Services
 from api.domain.units import loader
@@ -58,7 +59,28 @@ async def _load_demo(force: bool) -> None:
                 "demo 2023 deliveries and needs: "
                 + ", ".join(f"{k} {v}" for k, v in counts.items())
             )
+            # Computed now, so that a fresh server's first idle upkeep has nothing to catch up
+            # and its jobs do not wait behind it.
+            print(_recomputed(await services.entitlements.recompute_all(date.today())))
     await engine.dispose()
+
+
+def _recomputed(result: RecomputeResult) -> str:
+    return (
+        f"entitlements: {result.households} households judged, {result.written} written, "
+        f"{result.removed} removed, {result.unchanged} unchanged (change log at "
+        f"{result.position})"
+    )
+
+
+async def _recompute(as_of: date, full: bool) -> None:
+    engine = create_engine(get_settings())
+    try:
+        async with session_factory(engine)() as session:
+            book = Services(session, SYSTEM).entitlements
+            print(_recomputed(await (book.recompute_all if full else book.catch_up)(as_of)))
+    finally:
+        await engine.dispose()
 
 
 def contract() -> tuple[str, str]:
@@ -153,6 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("serve", help="serve over HTTP (PORT, HOST, WEB_CONCURRENCY, TRUSTED_PROXIES)")
     work = sub.add_parser("worker", help="run queued jobs (imports): until stopped, or --once")
     work.add_argument("--once", action="store_true", help="run what is ready, then stop")
+    recompute = sub.add_parser(
+        "recompute-entitlements",
+        help="bring stored entitlements up to date: what changed since the last run, or --full",
+    )
+    recompute.add_argument("--full", action="store_true", help="every household, not only changed")
+    recompute.add_argument(
+        "--as-of", type=date.fromisoformat, default=date.today(), help="YYYY-MM-DD (default today)"
+    )
     revoke = sub.add_parser(
         "revoke-key", help="emergency: refuse every token a signing key signed, at once"
     )
@@ -174,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         _serve()
     elif args.command == "worker":
         asyncio.run(_worker(args.once))
+    elif args.command == "recompute-entitlements":
+        asyncio.run(_recompute(args.as_of, args.full))
     elif args.command == "revoke-key":
         asyncio.run(_revoke_key(args.kid))
     else:  # pragma: no cover - argparse rejects unknown commands

@@ -3,6 +3,7 @@ review of 2022 reproduces the seed plan's figures, through every door."""
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ from openpyxl import load_workbook
 from api.demo import DEMO_PASSWORD
 from api.domain.review.classify import Survey, classify
 from api.domain.review.standards import Area, catalog
-from tests.live import Server
+from tests.live import Server, run_cli
 
 pytestmark = pytest.mark.e2e
 YEAR_2022 = {"unit": "350", "from": "2022-01-01", "to": "2022-12-31"}
@@ -360,3 +361,35 @@ async def test_the_demo_coverage_is_the_one_the_readme_states(server: Server) ->
         "/api/v1/deliveries", params={"match": "unmatched", "limit": 200}, headers=headers
     )
     assert len(queue.json()["items"]) == 15
+
+
+async def test_setup_stores_entitlements_and_the_command_recomputes_them(server: Server) -> None:
+    client, env, first_setup = server
+    assert re.search(r"entitlements: \d+ households judged, [1-9]\d* written", first_setup)
+    first = await run_cli(["recompute-entitlements", "--full", "--as-of", "2023-06-30"], env)
+    judged, written = (int(n) for n in re.findall(r"(\d+) (?:households judged|written)", first))
+    assert judged > 1000 and written > judged  # a household's members are subjects too
+    again = await run_cli(["recompute-entitlements", "--full", "--as-of", "2023-06-30"], env)
+    assert f"{judged} households judged, 0 written, 0 removed, {written} unchanged" in again
+
+    # The stored entitlements agree with the coverage the same rules count.
+    headers = await _headers(client)
+    report = (
+        await client.get(
+            "/api/v1/coverage",
+            params={"policy": "bhyt-poor", "as_of": "2023-06-30", "period_from": "2023-01-01"},
+            headers=headers,
+        )
+    ).json()
+    gap = report["gaps"][0]
+    stored = await client.get(
+        f"/api/v1/households/{gap['household_id']}/entitlements",
+        params={"year": 2023},
+        headers=headers,
+    )
+    card = next(
+        e
+        for e in stored.json()
+        if (e["policy"], e["subject_id"]) == ("bhyt-poor", gap["subject_id"])
+    )
+    assert (card["eligible"], card["entitled"], card["basis"]["status"]) == (True, True, "poor")
