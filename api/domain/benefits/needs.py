@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlmodel import col
 
@@ -13,7 +14,8 @@ from api.domain.benefits.need_models import Need, NeedCreate, NeedPublic, NeedUp
 from api.domain.benefits.records import NEED
 from api.domain.errors import Conflict, FieldProblem, ValidationFailed
 from api.domain.households.members import MemberService
-from api.domain.kernel.records import RecordService, check_version
+from api.domain.kernel.records import RecordService, check_version, parent_id
+from api.domain.kernel.registry import Stored
 from api.domain.uow import RequestKey
 
 
@@ -104,3 +106,22 @@ class NeedService(RecordService[Need, NeedPublic]):
             self.uow.touch(self.entity, row, diff=change)
         await self.uow.commit()
         return self.public(row)
+
+    # Devices push through these (offline needs) ------------------------------------------
+
+    async def create_record(self, record_id: uuid.UUID, data: dict[str, Any]) -> Stored:
+        access.require(self.principal, Permission.HOUSEHOLDS_WRITE)
+        household = parent_id(data, "household_id")
+        need = await self._create(household, NeedCreate.model_validate({**data, "id": record_id}))
+        return Stored(need.version, need.unit_path)
+
+    async def update_record(
+        self, record_id: uuid.UUID, data: dict[str, Any], version: int
+    ) -> Stored:
+        need = await self.update(record_id, NeedUpdate.model_validate(data), version)
+        return Stored(need.version, need.unit_path)
+
+    async def delete_record(self, record_id: uuid.UUID, version: int) -> None:
+        raise ValidationFailed(
+            [FieldProblem("op", "a need is withdrawn (state: withdrawn), not deleted", "invalid")]
+        )

@@ -31,6 +31,7 @@ NEED = register(
         parent_key="household_id",
         deleted_with_parent=True,
         personal=True,
+        ops=lambda services: services.needs,
     )
 )
 DELIVERY = register(

@@ -35,7 +35,7 @@ from api.domain.households.member_models import (
 from api.domain.households.models import Household, HouseholdPublic
 from api.domain.households.records import MEMBER
 from api.domain.households.service import HouseholdService
-from api.domain.kernel.records import RecordService, check_version
+from api.domain.kernel.records import RecordService, check_version, parent_id
 from api.domain.kernel.registry import Stored
 from api.domain.text import folded_key, lower_key
 from api.domain.uow import RequestKey, UnitOfWork
@@ -291,7 +291,7 @@ class MemberService(RecordService[Member, MemberPublic]):
     # Device sync calls the same use cases.
 
     async def create_record(self, record_id: uuid.UUID, data: dict[str, Any]) -> Stored:
-        household = _household_id(data.pop("household_id", None))
+        household = parent_id(data, "household_id")
         m = await self.create(household, MemberCreate.model_validate({**data, "id": record_id}))
         return Stored(m.version, m.unit_path)
 
@@ -373,14 +373,3 @@ def _facts(row: Member) -> dict[str, object]:
             {"version", "created_at", "updated_at", "deleted_at", "name_lower", "name_folded"}
         ),
     )
-
-
-def _household_id(value: Any) -> uuid.UUID:
-    if value is None:
-        raise ValidationFailed([FieldProblem("household_id", "required", "missing")])
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ValidationFailed(
-            [FieldProblem("household_id", "not a UUID", "uuid_parsing")]
-        ) from None

@@ -10,13 +10,24 @@ from sqlmodel import col
 
 from api.domain import access
 from api.domain.audit.service import log_partner_reads, require_purpose
-from api.domain.errors import NotFound, VersionConflict
+from api.domain.errors import FieldProblem, NotFound, ValidationFailed, VersionConflict
 from api.domain.kernel.entities import EntityType
 from api.domain.kernel.registry import Registration
 from api.domain.uow import Placed, UnitOfWork
 
 R = TypeVar("R", bound=Placed)
 P = TypeVar("P", bound=BaseModel)
+
+
+def parent_id(data: dict[str, Any], key: str) -> uuid.UUID:
+    """The parent a device's create names (taken out of its fields)."""
+    value = data.pop(key, None)
+    if value is None:
+        raise ValidationFailed([FieldProblem(key, "required", "missing")])
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed([FieldProblem(key, "not a UUID", "uuid_parsing")]) from None
 
 
 def check_version(expected: int | None, current: int, what: str) -> None:

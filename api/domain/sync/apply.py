@@ -54,10 +54,19 @@ class Applied:
     unit_path: str
 
 
+def server_set(entity: str) -> frozenset[str]:
+    """The server's fields of a record type, less those its own inputs take from people (a
+    need's state is the officer's to set; an assessment's is the lifecycle's)."""
+    found = registration(entity)
+    taken = {name for model in (found.create, found.update) if model for name in model.model_fields}
+    return SERVER_FIELDS - (taken - {"version"})
+
+
 def device_data(item: PushItem) -> tuple[dict[str, Any], list[str]]:
     """What the device may set, and the server-computed fields it sent (ignored)."""
-    data = {k: v for k, v in item.data.items() if k not in SERVER_FIELDS}
-    return data, sorted(set(item.data) & SERVER_FIELDS)
+    ignored = server_set(item.entity.value)
+    data = {k: v for k, v in item.data.items() if k not in ignored}
+    return data, sorted(set(item.data) & ignored)
 
 
 class Applier:

@@ -27,6 +27,7 @@ class Entity(StrEnum):
     HOUSEHOLD = "household"
     MEMBER = "member"
     ASSESSMENT = "assessment"
+    NEED = "need"
 
 
 class Mode(StrEnum):
@@ -230,6 +231,7 @@ class SnapshotHousehold(BaseModel):
     household: dict[str, Any]
     members: list[dict[str, Any]]
     assessments: list[dict[str, Any]]
+    needs: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class SnapshotPage(BaseModel):

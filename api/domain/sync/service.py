@@ -69,8 +69,15 @@ PULL_MAX, SNAPSHOT_MAX, ITEMS_MAX = 1000, 500, 500
 IN_COMMIT_ORDER = paging.by_key(
     "seq", lambda: col(ChangeLogEntry.seq), lambda e: e.seq, sequence_number
 )
-# Synced: the household aggregate and what the review keeps of it, and the open campaigns.
-SYNCED = (EntityType.HOUSEHOLD, EntityType.MEMBER, EntityType.ASSESSMENT, EntityType.CAMPAIGN)
+# Synced: the household aggregate, what the review keeps of it, its recorded needs, and the
+# open campaigns.
+SYNCED = (
+    EntityType.HOUSEHOLD,
+    EntityType.MEMBER,
+    EntityType.ASSESSMENT,
+    EntityType.NEED,
+    EntityType.CAMPAIGN,
+)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -326,6 +333,7 @@ class SyncService:
                     household=h.model_dump(mode="json"),
                     members=children[EntityType.MEMBER].get(str(h.id), []),
                     assessments=children.get(EntityType.ASSESSMENT, {}).get(str(h.id), []),
+                    needs=children.get(EntityType.NEED, {}).get(str(h.id), []),
                 )
                 for h in shown
             ],
