@@ -17,7 +17,7 @@ from tests.test_sync_push import push
 Json = dict[str, Any]
 
 
-def need(nid: uuid.UUID, op: str = "create", base: int | None = None, **data: Any) -> Json:
+def need(nid: uuid.UUID, data: Json, op: str = "create", base: int | None = None) -> Json:
     item: Json = {"op_id": f"op-{uuid.uuid4()}", "op": op, "entity": "need", "id": str(nid)}
     if base is not None:
         item["base_version"] = base
@@ -36,11 +36,19 @@ async def test_a_phone_records_needs_offline_and_gets_them_back(
     start = ok(await c.get(SNAPSHOT, params={"unit": "13384-02", "limit": 1}))["cursor"]
 
     aid, loan, stray = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    wanted = {"household_id": str(home.id), "recorded_on": "2026-03-02"}
+    wanted: dict[str, str] = {"household_id": str(home.id), "recorded_on": "2026-03-02"}
     items = [
-        need(aid, **wanted, kind="legal_aid", member_id=str(head.id), grounds="financial_hardship"),
-        need(loan, **wanted, kind="credit", note="Vay vốn chăn nuôi"),
-        need(stray, **wanted, kind="training", member_id=str(other.id)),
+        need(
+            aid,
+            {
+                **wanted,
+                "kind": "legal_aid",
+                "member_id": str(head.id),
+                "grounds": "financial_hardship",
+            },
+        ),
+        need(loan, {**wanted, "kind": "credit", "note": "Vay vốn chăn nuôi"}),
+        need(stray, {**wanted, "kind": "training", "member_id": str(other.id)}),
     ]
     body = {"batch_id": f"b-{uuid.uuid4()}", "items": items}
     first = ok(await c.post("/api/v1/sync/push", json=body))
@@ -52,14 +60,14 @@ async def test_a_phone_records_needs_offline_and_gets_them_back(
     assert [e["path"] for e in first["items"][2]["problem"]["errors"]] == ["items.2.data.member_id"]
     assert ok(await c.post("/api/v1/sync/push", json=body)) == first  # a lost answer, resent
 
-    recorded = ok(await c.get(f"/api/v1/households/{home.id}/needs"))
+    recorded: list[Json] = ok(await c.get(f"/api/v1/households/{home.id}/needs"))  # type: ignore[assignment]
     assert {(n["id"], n["kind"], n["state"], n["recorded_by"]) for n in recorded} == {
         (str(aid), "legal_aid", "open", subject),
         (str(loan), "credit", "open", subject),
     }
-    met = await push(c, [need(aid, "update", 1, state="met")])
+    met = await push(c, [need(aid, {"state": "met"}, "update", 1)])
     assert [(i["outcome"], i["version"]) for i in met["items"]] == [("applied", 2)]
-    deleted = await push(c, [need(loan, "delete", 1)])
+    deleted = await push(c, [need(loan, {}, "delete", 1)])
     (refused,) = deleted["items"]
     assert (refused["outcome"], refused["problem"]["code"]) == ("rejected", "validation_failed")
     assert "withdrawn" in refused["problem"]["errors"][0]["message"]
@@ -67,7 +75,7 @@ async def test_a_phone_records_needs_offline_and_gets_them_back(
     # The snapshot carries each household's needs as REST shows them; pull carries changes.
     page = ok(await c.get(SNAPSHOT, params={"unit": "13384-02", "limit": 200}))
     entry = next(h for h in page["households"] if h["household"]["id"] == str(home.id))
-    shown = ok(await c.get(f"/api/v1/households/{home.id}/needs"))
+    shown: list[Json] = ok(await c.get(f"/api/v1/households/{home.id}/needs"))  # type: ignore[assignment]
     assert sorted(entry["needs"], key=lambda n: n["id"]) == sorted(shown, key=lambda n: n["id"])
     assert {n["id"]: n["version"] for n in entry["needs"]} == {str(aid): 2, str(loan): 1}
     changes, _, _ = await drain(c, start)
