@@ -11,18 +11,20 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.domain.access import SYSTEM, Principal, Role
 from api.domain.benefits.delivery_models import MAX_ITEMS, DeliveryBatch
-from api.domain.benefits.need_models import NeedCreate, NeedKind
+from api.domain.benefits.need_models import Need, NeedCreate, NeedKind
 from api.domain.households.member_models import Member, MembershipStatus
 from api.domain.households.models import Household, PovertyStatus
+from api.domain.households.records import HOUSEHOLD
+from api.domain.kernel import records
 from api.domain.review import status as book
 from api.domain.review.derive import age_on
-from api.domain.review.models import StatusRecord
+from api.domain.review.models import Answers, Assessment, State, StatusRecord
 from api.domain.services import Services
 
 DAY = date(2023, 6, 30)
@@ -54,8 +56,37 @@ def _item(external_id: str, policy: str, kind: str, on: date, **extra: Any) -> d
     }
 
 
+async def _needs_from_reviews(session: AsyncSession) -> int:
+    """The support needs of the recognised assessments, recorded as a recognition records
+    them (the demo's reviews were loaded in bulk, past the recognition use case)."""
+    system = Services(session, SYSTEM)
+    rows = (
+        await session.scalars(
+            select(Assessment).where(
+                col(Assessment.deleted_at).is_(None),
+                col(Assessment.state).in_([State.RECOGNISED, State.CERTIFIED]),
+            )
+        )
+    ).all()
+    wanted = [
+        (date.fromisoformat(r.decision["decided_on"]), r.household_id, answers)
+        for r in rows
+        if r.decision and (answers := Answers.model_validate(r.answers)).needs
+    ]
+    found = await records.rows_of(system.uow, HOUSEHOLD, {h for _, h, _ in wanted})
+    homes = {h.id: h for h in found}
+    before = await session.scalar(select(func.count()).select_from(Need))
+    async with system.uow.batch():
+        for day, household_id, answers in sorted(wanted, key=lambda w: (w[0], str(w[1]))):
+            await system.needs.from_assessment(homes[household_id], answers, day)
+    await system.uow.finish()
+    after = await session.scalar(select(func.count()).select_from(Need))
+    return int(after or 0) - int(before or 0)
+
+
 async def load_demo_benefits(session: AsyncSession, seed: int = 2023) -> dict[str, int]:
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    from_reviews = await _needs_from_reviews(session)
     now, before = await _status_on(session, DAY), await _status_on(session, BEFORE)
     homes = {
         h.id: h
@@ -119,13 +150,25 @@ async def load_demo_benefits(session: AsyncSession, seed: int = 2023) -> dict[st
 
     needs: list[tuple[uuid.UUID, NeedCreate]] = []
     loans: list[dict[str, Any]] = []
-    for share, policy, pool in (
-        (0.30, "credit-poor", households(PovertyStatus.POOR)),
-        (0.25, "credit-newly-escaped", escaped),
+    # A credit need came with a recognised assessment (capital wanted), or an escaped
+    # household asks the bank itself.
+    asked = set(
+        (
+            await session.scalars(
+                select(col(Need.household_id)).where(col(Need.kind) == NeedKind.CREDIT)
+            )
+        ).all()
+    )
+    for policy, pool in (
+        ("credit-poor", [h for h in households(PovertyStatus.POOR) if h in asked]),
+        ("credit-newly-escaped", escaped),
     ):
         for h in pool:
-            if rng.random() < share:
-                needs.append((h, NeedCreate(kind=NeedKind.CREDIT, recorded_on=date(2023, 2, 1))))
+            if h in asked or rng.random() < 0.25:
+                if h not in asked:
+                    needs.append(
+                        (h, NeedCreate(kind=NeedKind.CREDIT, recorded_on=date(2023, 2, 1)))
+                    )
                 if rng.random() < 0.7:
                     month = rng.randrange(3, 7)
                     loans.append(
@@ -187,7 +230,7 @@ async def load_demo_benefits(session: AsyncSession, seed: int = 2023) -> dict[st
         for household_id, need in needs:
             await system.needs.create(household_id, need)
     await system.uow.finish()
-    counts = {"needs": len(needs)}
+    counts = {"needs from reviews": from_reviews, "needs": len(needs)}
     for client_id, agency, items in (
         ("bhxh", "social_insurance", cards),
         ("nhcsxh", "social_policy_bank", loans),

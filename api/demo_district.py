@@ -284,11 +284,21 @@ def _answers(
             "agricultural": target == A,
             "indicators": said,
             "causes": causes if listed else [],
-            "needs": ["health", "credit"] if target == P else (["credit"] if listed else []),
+            "needs": _needs(target, causes) if listed else [],
             "meritorious": listed and rng.random() < 0.02,
             "social_protection": target == P and rng.random() < 0.15,
         }
     )
+
+
+def _needs(target: PovertyStatus, causes: list[str]) -> list[str]:
+    """Support needs follow the causes: capital wanted is credit, skills wanted is a job."""
+    found = ["health"] if target == P else []
+    if "no_capital" in causes:
+        found.append("credit")
+    if "no_skills" in causes:
+        found.append("jobs")
+    return found
 
 
 def _reviews(standards: Catalog) -> list[Review]:

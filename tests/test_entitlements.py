@@ -86,3 +86,42 @@ async def test_recognition_moves_entitlements_and_an_idle_recompute_writes_nothi
 
     reviewer, _ = await token_headers(anonymous_app, services, Role.REVIEWER, ["13384"])
     refusal(await c.post("/api/v1/entitlements/recompute", headers=reviewer), 403, "forbidden")
+
+
+async def test_a_recognised_assessment_records_the_support_needs_it_found(
+    anonymous_app: FastAPI, anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    c = anonymous_client
+    officer, subject = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, ["13384"])
+    c.headers.update(officer)
+    campaign = await open_campaign(c, 2025)
+    answers = survey(1_000_000, deprived=True, needs=["health", "credit", "jobs"])
+    assessment = await assess(c, services, campaign, answers)
+    hid = assessment["household_id"]
+    await drive(c, assessment, "recognised", date(2025, 12, 20))
+    needs: list[Json] = ok(await c.get(f"/api/v1/households/{hid}/needs"))  # type: ignore[assignment]
+    found = [(n["kind"], n["member_id"], n["recorded_on"], n["state"]) for n in needs]
+    # Jobs are some member's (the form does not say whose); health names no policy's need.
+    assert found == [("credit", None, "2025-12-20", "open")]
+    assert [(n["note"], n["recorded_by"]) for n in needs] == [
+        ("Ghi nhận từ phiếu rà soát khi công nhận", subject)
+    ]
+    await _recompute(c)
+    loan = next(
+        r
+        for r in await _stored(c, f"/api/v1/households/{hid}/entitlements")
+        if r["policy"] == "credit-poor"
+    )
+    assert (loan["needing"], loan["entitled"], loan["basis"]["needs"]) == (True, True, ["credit"])
+
+    # The next review finds the same needs: still open, so not recorded twice.
+    later = await open_campaign(c, 2026)
+    body = {
+        "campaign_id": later["id"],
+        "household_id": hid,
+        "surveyed_on": later["opens_on"],
+        "answers": answers,
+    }
+    again = ok(await c.post("/api/v1/assessments", json=body), 201)
+    await drive(c, again, "recognised", date(2026, 12, 20))
+    assert len(ok(await c.get(f"/api/v1/households/{hid}/needs"))) == 1

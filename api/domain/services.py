@@ -51,6 +51,7 @@ class Services:
             session, principal, self.units, self.review.catalog, policy.report_small_cells_below
         )
         self.needs = NeedService(self.members)
+        self.review.on_recognised.append(self.needs.from_assessment)
         self.benefits = BenefitService(self.review, self.needs)
         self.deliveries = DeliveryService(self.members)
         self.imports = DeliveryImports(self.uow)

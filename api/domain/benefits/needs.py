@@ -10,12 +10,22 @@ from sqlmodel import col
 from api.domain import access
 from api.domain.access import Permission
 from api.domain.base import diff, new_id
-from api.domain.benefits.need_models import Need, NeedCreate, NeedPublic, NeedUpdate
+from api.domain.benefits.need_models import (
+    Need,
+    NeedCreate,
+    NeedKind,
+    NeedPublic,
+    NeedState,
+    NeedUpdate,
+)
 from api.domain.benefits.records import NEED
 from api.domain.errors import Conflict, FieldProblem, ValidationFailed
 from api.domain.households.members import MemberService
+from api.domain.households.models import Household
 from api.domain.kernel.records import RecordService, check_version, parent_id
 from api.domain.kernel.registry import Stored
+from api.domain.review.models import Answers
+from api.domain.review.models import Need as ReviewNeed
 from api.domain.uow import RequestKey
 
 
@@ -28,6 +38,13 @@ def _facts(row: Need) -> dict[str, object]:
         "recorded_on": row.recorded_on.isoformat(),
         "note": row.note,
     }
+
+
+# An assessment's support needs that name a need the policies know. Credit is the household's;
+# jobs, health and education are some member's (the form does not say whose), and housing
+# does not say new or repair.
+FROM_ASSESSMENT = {ReviewNeed.CREDIT: NeedKind.CREDIT}
+FROM_ASSESSMENT_NOTE = "Ghi nhận từ phiếu rà soát khi công nhận"
 
 
 class NeedService(RecordService[Need, NeedPublic]):
@@ -54,6 +71,9 @@ class NeedService(RecordService[Need, NeedPublic]):
                 raise ValidationFailed(
                     [FieldProblem("member_id", "not a member of this household", "not_found")]
                 )
+        return await self._record(household, data)
+
+    async def _record(self, household: Household, data: NeedCreate) -> NeedPublic:
         need_id = data.id or new_id()
         if await self.session.get(Need, need_id) is not None:
             raise Conflict(f"a need with id {need_id} already exists")
@@ -71,6 +91,22 @@ class NeedService(RecordService[Need, NeedPublic]):
         await self.uow.flush()
         self.uow.created(self.entity, row, diff({}, _facts(row)))
         return self.public(row)
+
+    async def from_assessment(self, household: Household, answers: Answers, on: date) -> None:
+        """The household's needs its recognised assessment found, recorded unless one of
+        the kind is already open (an earlier review's, or an officer's)."""
+        kinds = [FROM_ASSESSMENT[n] for n in answers.needs if n in FROM_ASSESSMENT]
+        if not kinds:
+            return
+        open_kinds = {
+            n.kind
+            for n in await self.rows(household.id)
+            if n.member_id is None and n.state == NeedState.OPEN
+        }
+        for kind in kinds:
+            if kind not in open_kinds:
+                data = NeedCreate(kind=kind, recorded_on=on, note=FROM_ASSESSMENT_NOTE)
+                await self._record(household, data)
 
     async def of_household(self, household_id: uuid.UUID) -> list[NeedPublic]:
         self.reading()

@@ -1,7 +1,7 @@
 """What the review's use cases share: the request's services, and small helpers."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,7 +13,13 @@ from api.domain.households.members import MemberService
 from api.domain.households.models import Household
 from api.domain.households.service import HouseholdService
 from api.domain.review.derive import reads
-from api.domain.review.models import Assessment, AssessmentPublic, Campaign, CampaignPublic
+from api.domain.review.models import (
+    Answers,
+    Assessment,
+    AssessmentPublic,
+    Campaign,
+    CampaignPublic,
+)
 from api.domain.review.places import Place
 from api.domain.review.standards import Catalog, catalog
 
@@ -68,6 +74,9 @@ class ReviewBase:
         self.units = households.units
         self.catalog = standards or catalog()
         self.newly_escaped_years = newly_escaped_years
+        # Told of each recognition, in its transaction (the benefit slice records the
+        # support needs the assessment found).
+        self.on_recognised: list[Callable[[Household, Answers, date], Awaitable[None]]] = []
         # Units do not change within a request: a batch of surveys looks each village up once.
         self._places: dict[tuple[str, date], Place] = {}
 

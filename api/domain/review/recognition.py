@@ -71,6 +71,8 @@ class RecognitionOps(ReviewBase):
             {"status": [None, row.status.value], "movement": [None, move.value]},
         )
         self.households.set_status(household, row.status)
+        for listener in self.on_recognised:
+            await listener(household, answers, decided_on)
 
     # Status --------------------------------------------------------------------------------
 
