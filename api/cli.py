@@ -44,6 +44,7 @@ async def _load_units(path: Path) -> None:
 async def _load_demo(force: bool) -> None:
     from api.demo import has_demo_data, load_demo, load_demo_accounts
     from api.demo_benefits import load_demo_benefits
+    from api.demo_plan import load_demo_plan
 
     engine = create_engine(get_settings())
     async with session_factory(engine)() as session:
@@ -59,6 +60,8 @@ async def _load_demo(force: bool) -> None:
                 "demo 2023 deliveries and needs: "
                 + ", ".join(f"{k} {v}" for k, v in counts.items())
             )
+            plan = await load_demo_plan(session)
+            print(f"demo 2023 plan: {plan['targets']} targets, {plan['tasks']} tasks")
             # Computed now, so that a fresh server's first idle upkeep has nothing to catch up
             # and its jobs do not wait behind it.
             print(_recomputed(await services.entitlements.recompute_all(date.today())))

@@ -27,6 +27,9 @@ class Role(StrEnum):
     DISTRICT_OFFICER = "district_officer"
     PROVINCE_OFFICER = "province_officer"
     PARTNER = "partner"
+    # Staff of an agency that a plan gives tasks to (labour, education, justice, the bank…),
+    # bound to that agency and an area: they update their agency's tasks.
+    AGENCY_OFFICER = "agency_officer"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     SYSTEM = "system"
@@ -51,11 +54,17 @@ class Permission(StrEnum):
     REPORTS_READ = "reports:read"
     DELIVERIES_READ = "deliveries:read"
     DELIVERIES_WRITE = "deliveries:write"
+    PLANS_READ = "plans:read"
+    PLANS_MANAGE = "plans:manage"
+    TASKS_UPDATE = "tasks:update"
 
 
 P = Permission
 _READ = {P.UNITS_READ, P.HOUSEHOLDS_READ, P.CHANGES_READ}
-_REVIEW = {P.REVIEW_READ, P.REPORTS_READ, P.DELIVERIES_READ}
+_REVIEW = {P.REVIEW_READ, P.REPORTS_READ, P.DELIVERIES_READ, P.PLANS_READ}
+# Officers of the unit that issues a plan (the district then; a commune or the province after
+# 1 July 2025) set its targets and tasks, and may note progress on any of its tasks.
+_PLANNING = {P.PLANS_MANAGE, P.TASKS_UPDATE}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REVIEWER: frozenset(
         _READ | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.REVIEW_READ, P.REVIEW_SURVEY}
@@ -65,17 +74,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | _REVIEW
         | {P.HOUSEHOLDS_WRITE, P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
         | {P.REVIEW_SURVEY, P.REVIEW_MANAGE}
+        | _PLANNING
     ),
     Role.DISTRICT_OFFICER: frozenset(
         _READ
         | _REVIEW
         | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE, P.REVIEW_DISTRICT_OPINION}
+        | _PLANNING
     ),
     Role.PROVINCE_OFFICER: frozenset(
-        _READ | _REVIEW | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE}
+        _READ | _REVIEW | {P.PERSONAL_DATA_READ, P.USERS_MANAGE, P.DEVICES_MANAGE} | _PLANNING
     ),
     # A partner writes its agency's deliveries and reads back its own (never another's).
     Role.PARTNER: frozenset(_READ | {P.DELIVERIES_WRITE}),
+    # Reads plans and counts (no personal data), updates its own agency's tasks.
+    Role.AGENCY_OFFICER: frozenset({P.UNITS_READ, P.PLANS_READ, P.REPORTS_READ, P.TASKS_UPDATE}),
     # The Fatherland Front supervises the review: it reads it, and the reports.
     Role.SUPERVISOR: frozenset(_READ | _REVIEW | {P.AUDIT_READ}),
     Role.ADMIN: frozenset(Permission),
@@ -85,9 +98,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 # Roles a manager may create or change, below their own.
 MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
     Role.COMMUNE_OFFICER: frozenset({Role.REVIEWER}),
-    Role.DISTRICT_OFFICER: frozenset({Role.REVIEWER, Role.COMMUNE_OFFICER}),
+    Role.DISTRICT_OFFICER: frozenset({Role.REVIEWER, Role.COMMUNE_OFFICER, Role.AGENCY_OFFICER}),
     Role.PROVINCE_OFFICER: frozenset(
-        {Role.REVIEWER, Role.COMMUNE_OFFICER, Role.DISTRICT_OFFICER, Role.SUPERVISOR}
+        {
+            Role.REVIEWER,
+            Role.COMMUNE_OFFICER,
+            Role.DISTRICT_OFFICER,
+            Role.SUPERVISOR,
+            Role.AGENCY_OFFICER,
+        }
     ),
     Role.ADMIN: frozenset(set(Role) - {Role.SYSTEM, Role.PARTNER}),
     Role.SYSTEM: frozenset(set(Role) - {Role.PARTNER}),
@@ -126,6 +145,9 @@ READ_PERMISSION: dict[str, Permission] = {
     # Not partners: one partner's deliveries are not another's to read (a partner reads its
     # own through the deliveries list).
     "delivery": P.DELIVERIES_READ,
+    "plan": P.PLANS_READ,
+    "plan_target": P.PLANS_READ,
+    "plan_task": P.PLANS_READ,
 }
 
 

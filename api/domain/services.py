@@ -16,6 +16,8 @@ from api.domain.households.service import HouseholdService
 from api.domain.identity.management import IdentityAdmin
 from api.domain.kernel.entities import EntityType
 from api.domain.kernel.registry import RecordOps, registration
+from api.domain.plans.service import PlanService
+from api.domain.plans.tracking import PlanTracking
 from api.domain.policy import Policy
 from api.domain.review.reports import ReviewReports
 from api.domain.review.service import ReviewService
@@ -59,6 +61,8 @@ class Services:
         self.jobs = self.imports.jobs
         self.coverage = Coverage(self.uow, self.units, policy.report_small_cells_below)
         self.preview = Preview(self.coverage)
+        self.plans = PlanService(self.uow, self.units)
+        self.tracking = PlanTracking(self.plans, self.reports, self.coverage)
         self.sync = SyncService(self.uow, self.units, self.members.checks, self.ops)
 
     def ops(self, entity: EntityType) -> RecordOps:

@@ -18,6 +18,7 @@ from api.domain.identity.models import (
     UserAccount,
 )
 from api.domain.jobs.models import Job
+from api.domain.plans.models import Plan, Target, Task, TaskUpdate
 from api.domain.review.models import Assessment, Campaign, StatusRecord
 from api.domain.sync.models import SyncItem, SyncSession
 from api.domain.units.models import AdminUnit, AdminUnitParent, AdminUnitSuccession
@@ -43,11 +44,15 @@ __all__ = [
     "Need",
     "PartnerClient",
     "PersonalDataRead",
+    "Plan",
     "RefreshToken",
     "Session",
     "SigningKey",
     "StatusRecord",
     "SyncItem",
     "SyncSession",
+    "Target",
+    "Task",
+    "TaskUpdate",
     "UserAccount",
 ]

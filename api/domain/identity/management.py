@@ -33,6 +33,7 @@ from api.domain.identity.shapes import (
     UserPublic,
 )
 from api.domain.kernel.entities import EntityType
+from api.domain.plans.vocabulary import vocabulary
 from api.domain.uow import UnitOfWork
 
 
@@ -57,6 +58,12 @@ class IdentityAdmin:
             raise Forbidden(f"a {self.principal.role.value} may not create a {data.role.value}")
         if data.role != Role.ADMIN and not data.area_codes:
             raise ValidationFailed([FieldProblem("area_codes", "at least one unit is needed")])
+        if data.role == Role.AGENCY_OFFICER and not data.agency:
+            raise ValidationFailed(
+                [FieldProblem("agency", "an agency officer is bound to an agency", "missing")]
+            )
+        if data.role == Role.AGENCY_OFFICER and data.agency:
+            vocabulary().agency(data.agency, "agency")
         paths = await self._paths_in_scope(data.area_codes, "area_codes")
         name = data.username.lower()
         taken = await self.session.scalar(

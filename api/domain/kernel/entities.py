@@ -15,3 +15,6 @@ class EntityType(StrEnum):
     SIGNING_KEY = "signing_key"
     NEED = "need"
     DELIVERY = "delivery"
+    PLAN = "plan"
+    TARGET = "plan_target"
+    TASK = "plan_task"

@@ -1,0 +1,12 @@
+"""Numbers as Vietnamese officers read them: 1.012 hộ; 2,50 %."""
+
+from babel.numbers import format_decimal
+
+
+def vi_number(value: float, decimals: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return str(format_decimal(value, format=pattern, locale="vi_VN"))
+
+
+def vi_percent(value: float) -> str:
+    return f"{vi_number(value, 2)} %"
