@@ -224,11 +224,12 @@ async def signed_in(services: Services, subject: str) -> str:
 
 
 async def token_headers(
-    app: FastAPI, services: Services, role: Role, codes: list[str]
+    app: FastAPI, services: Services, role: Role, codes: list[str], agency: str | None = None
 ) -> tuple[dict[str, str], str]:
     """A bearer token for a fresh user of `role` in the communes `codes` (minted with the app's
     key ring: the app must be running), and the user's subject."""
-    return await token_for(app, services, role, await area_paths(services.session, codes))
+    paths = await area_paths(services.session, codes)
+    return await token_for(app, services, role, paths, agency)
 
 
 async def whole_country(app: FastAPI, services: Services, role: Role) -> dict[str, str]:
@@ -237,13 +238,22 @@ async def whole_country(app: FastAPI, services: Services, role: Role) -> dict[st
 
 
 async def token_for(
-    app: FastAPI, services: Services, role: Role, areas: tuple[str, ...]
+    app: FastAPI,
+    services: Services,
+    role: Role,
+    areas: tuple[str, ...],
+    agency: str | None = None,
 ) -> tuple[dict[str, str], str]:
-    """A bearer token for a fresh, signed-in user of `role` in the area paths `areas`."""
+    """A bearer token for a fresh, signed-in user of `role` in the area paths `areas` (of an
+    agency, for an agency officer)."""
     await app.state.keyring.ensure_loaded(services.uow)
     subject = f"user:{uuid.uuid4()}"
     principal = Principal(
-        subject=subject, role=role, areas=areas, session_id=await signed_in(services, subject)
+        subject=subject,
+        role=role,
+        areas=areas,
+        agency=agency,
+        session_id=await signed_in(services, subject),
     )
     token = issue_access_token(
         app.state.keyring,

@@ -8,6 +8,7 @@ from api.domain.identity.service import me
 from api.domain.units.models import UnitLevel
 from api.schema.benefits import BenefitQuery
 from api.schema.inputs import HouseholdFilterInput, to_model
+from api.schema.plans import PlanQuery
 from api.schema.review_ops import ReviewQuery
 from api.schema.sync_ops import SyncQuery
 from api.schema.types import (
@@ -26,7 +27,7 @@ from api.schema.types import (
 
 
 @strawberry.type
-class Query(ReviewQuery, BenefitQuery, SyncQuery):
+class Query(ReviewQuery, BenefitQuery, PlanQuery, SyncQuery):
     @strawberry.field(description="Administrative units ordered by code")
     async def units(
         self,

@@ -1,0 +1,139 @@
+"""GraphQL types and queries of plans, targets, tasks and their live progress: the same
+services as REST, the shapes of its answers."""
+
+import uuid
+from datetime import date
+from typing import cast
+
+import strawberry
+from strawberry.experimental import pydantic as spyd
+from strawberry.scalars import JSON
+
+from api.domain.plans import models as pm
+from api.domain.plans import progress as pg
+from api.domain.plans import tracking as tr
+from api.domain.plans.vocabulary import Direction
+from api.domain.plans.vocabulary import Indicator as IndicatorModel
+from api.schema.types import Info, as_type
+
+strawberry.enum(pm.PlanStatus)
+strawberry.enum(pm.TaskStatus)
+strawberry.enum(pm.Recurrence)
+strawberry.enum(Direction)
+
+
+@strawberry.type(description="A plan indicator's definition, versioned")
+class PlanIndicator:
+    code: str
+    version: str
+    name_vi: str
+    kind: str
+    unit: str
+    direction: Direction
+    population: str
+    attribution: str
+    disaggregations: list[str]
+    compute: JSON
+
+
+def indicator_type(i: IndicatorModel) -> PlanIndicator:
+    return PlanIndicator(
+        code=i.code,
+        version=i.version,
+        name_vi=i.name_vi,
+        kind=i.kind.value,
+        unit=i.unit,
+        direction=i.direction,
+        population=i.population,
+        attribution=i.attribution,
+        disaggregations=i.disaggregations,
+        compute=cast(JSON, i.compute),
+    )
+
+
+@spyd.type(model=pm.PlanPublic, all_fields=True)
+class Plan:
+    pass
+
+
+@spyd.type(model=pm.TargetPublic, all_fields=True)
+class PlanTarget:
+    pass
+
+
+@spyd.type(model=pm.TaskUpdatePublic, all_fields=True)
+class PlanTaskUpdate:
+    pass
+
+
+@spyd.type(model=pm.TaskPublic, all_fields=True)
+class PlanTask:
+    pass
+
+
+@spyd.type(model=pg.Reading, all_fields=True)
+class IndicatorReading:
+    pass
+
+
+@spyd.type(model=pg.Pipeline, all_fields=True)
+class ReviewPipeline:
+    pass
+
+
+@spyd.type(model=pg.Cascade, all_fields=True)
+class TargetCascade:
+    pass
+
+
+@spyd.type(model=pg.TargetProgress, all_fields=True)
+class TargetProgress:
+    pass
+
+
+@spyd.type(model=tr.TaskBoard, all_fields=True)
+class TaskBoard:
+    pass
+
+
+@spyd.type(model=tr.PlanProgress, all_fields=True)
+class PlanProgress:
+    pass
+
+
+@strawberry.type
+class PlanQuery:
+    @strawberry.field(description="The plans' indicator definitions")
+    def plan_indicators(self, info: Info) -> list[PlanIndicator]:
+        return [indicator_type(i) for i in info.context.services.plans.indicators()]
+
+    @strawberry.field(description="Plans of your area and of the units above it")
+    async def plans(self, info: Info, year: int | None = None) -> list[Plan]:
+        return [as_type(Plan, p) for p in await info.context.services.plans.plans(year)]
+
+    @strawberry.field
+    async def plan(self, info: Info, id: uuid.UUID) -> Plan:
+        return as_type(Plan, await info.context.services.plans.plan(id))
+
+    @strawberry.field
+    async def plan_targets(self, info: Info, plan_id: uuid.UUID) -> list[PlanTarget]:
+        found = await info.context.services.plans.targets(plan_id)
+        return [as_type(PlanTarget, t) for t in found]
+
+    @strawberry.field(description="The plan's tasks (an agency officer's: their agency's)")
+    async def plan_tasks(
+        self,
+        info: Info,
+        plan_id: uuid.UUID,
+        agency: str | None = None,
+        overdue: bool | None = None,
+    ) -> list[PlanTask]:
+        found = await info.context.services.plans.tasks(plan_id, agency, overdue)
+        return [as_type(PlanTask, t) for t in found]
+
+    @strawberry.field(description="Each target read live from the records, and the task board")
+    async def plan_progress(
+        self, info: Info, plan_id: uuid.UUID, as_of: date | None = None
+    ) -> PlanProgress:
+        found = await info.context.services.tracking.progress(plan_id, as_of)
+        return as_type(PlanProgress, found)
