@@ -36,6 +36,8 @@ from api.domain.identity.models import SigningKey, UserAccount
 from api.domain.identity.service import area_paths
 from api.domain.identity.shapes import PartnerCreate, UserCreate
 from api.domain.identity.tokens import issue_access_token
+from api.domain.plans.models import PlanCreate, TargetCreate, TaskCreate, TaskUpdate
+from api.domain.plans.models import Target as PlanTarget
 from api.domain.review.models import Campaign
 from api.domain.services import Services
 from tests.builders import make_household, make_member, signed_in
@@ -46,6 +48,7 @@ ROLES = (
     "district_officer",
     "province_officer",
     "partner",
+    "agency_officer",
     "supervisor",
     "admin",
     "anonymous",
@@ -56,6 +59,7 @@ AREA_CODES: dict[str, list[str]] = {
     "commune_officer": ["13384"],
     "district_officer": SIX_COMMUNES,
     "province_officer": ["37"],
+    "agency_officer": SIX_COMMUNES,
     "partner": ["37"],
     "supervisor": ["37"],
 }
@@ -63,51 +67,55 @@ PURPOSE = "access matrix check"  # the partner always states one here
 
 # One row per operation; one column per role, in ROLES order.
 TABLE = """
-operation                       reviewer commune district province partner supervisor admin anon
-list units                      ok       ok      ok       ok       ok      ok         ok    401
-get household in area           ok       ok      ok       ok       ok      ok         ok    401
-get household outside area      404      404     ok       ok       ok      ok         ok    401
-get household status in area    ok       ok      ok       ok       ok      ok         ok    401
-get household status outside    404      404     ok       ok       ok      ok         ok    401
-get eligibility in area         ok       ok      ok       ok       ok      ok         ok    401
-get eligibility outside area    404      404     ok       ok       ok      ok         ok    401
-list households                 ok       ok      ok       ok       ok      ok         ok    401
-create household in area        ok       ok      403      403      403     403        ok    401
-create household outside area   422      422     403      403      403     403        ok    401
-update household in area        ok       ok      403      403      403     403        ok    401
-update household outside area   404      404     403      403      403     403        ok    401
-delete household in area        ok       ok      403      403      403     403        ok    401
-delete household outside area   404      404     403      403      403     403        ok    401
-add member in area              ok       ok      403      403      403     403        ok    401
-add member outside area         404      404     403      403      403     403        ok    401
-get member in area              ok       ok      ok       ok       ok      ok         ok    401
-get member outside area         404      404     ok       ok       ok      ok         ok    401
-read change feed                ok       ok      ok       ok       ok      ok         ok    401
-me                              ok       ok      ok       ok       ok      ok         ok    401
-create reviewer in area         403      ok      ok       ok       403     403        ok    401
-create reviewer outside area    403      422     ok       ok       403     403        ok    401
-create commune officer          403      403     ok       ok       403     403        ok    401
-list users                      403      ok      ok       ok       403     403        ok    401
-list partners                   403      403     403      403      403     403        ok    401
-list keys                       403      403     403      403      403     403        ok    401
-rotate keys                     403      403     403      403      403     403        ok    401
-revoke a key                    403      403     403      403      403     403        ok    401
-audit writes                    403      403     403      403      403     ok         ok    401
-audit reads                     403      403     403      403      403     ok         ok    401
-list standards                  ok       ok      ok       ok       ok      ok         ok    401
-list benefit policies           ok       ok      ok       ok       ok      ok         ok    401
-record a need in area           ok       ok      403      403      403     403        ok    401
-record a need outside area      404      404     403      403      403     403        ok    401
-upsert deliveries               403      403     403      403      ok      403        ok    401
-list deliveries                 403      ok      ok       ok       ok      ok         ok    401
-coverage of a commune           403      ok      ok       ok       ok      ok         ok    401
-preview a policy version        403      ok      ok       ok       ok      ok         ok    401
-list my jobs                    ok       ok      ok       ok       ok      ok         ok    401
-review report of the commune    403      ok      ok       ok       403     ok         ok    401
-open a review campaign          403      ok      403      403      403     403        ok    401
-sync push                       ok       ok      403      403      403     403        ok    401
-sync pull                       ok       ok      ok       ok       ok      ok         ok    401
-sync log                        403      ok      ok       ok       403     ok         ok    401
+operation                      reviewer commune district province partner agency super admin anon
+list units                     ok       ok      ok       ok       ok      ok     ok    ok    401
+get household in area          ok       ok      ok       ok       ok      403    ok    ok    401
+get household outside area     404      404     ok       ok       ok      403    ok    ok    401
+get household status in area   ok       ok      ok       ok       ok      403    ok    ok    401
+get household status outside   404      404     ok       ok       ok      403    ok    ok    401
+get eligibility in area        ok       ok      ok       ok       ok      403    ok    ok    401
+get eligibility outside area   404      404     ok       ok       ok      403    ok    ok    401
+list households                ok       ok      ok       ok       ok      403    ok    ok    401
+create household in area       ok       ok      403      403      403     403    403   ok    401
+create household outside area  422      422     403      403      403     403    403   ok    401
+update household in area       ok       ok      403      403      403     403    403   ok    401
+update household outside area  404      404     403      403      403     403    403   ok    401
+delete household in area       ok       ok      403      403      403     403    403   ok    401
+delete household outside area  404      404     403      403      403     403    403   ok    401
+add member in area             ok       ok      403      403      403     403    403   ok    401
+add member outside area        404      404     403      403      403     403    403   ok    401
+get member in area             ok       ok      ok       ok       ok      403    ok    ok    401
+get member outside area        404      404     ok       ok       ok      403    ok    ok    401
+read change feed               ok       ok      ok       ok       ok      403    ok    ok    401
+me                             ok       ok      ok       ok       ok      ok     ok    ok    401
+create reviewer in area        403      ok      ok       ok       403     403    403   ok    401
+create reviewer outside area   403      422     ok       ok       403     403    403   ok    401
+create commune officer         403      403     ok       ok       403     403    403   ok    401
+list users                     403      ok      ok       ok       403     403    403   ok    401
+list partners                  403      403     403      403      403     403    403   ok    401
+list keys                      403      403     403      403      403     403    403   ok    401
+rotate keys                    403      403     403      403      403     403    403   ok    401
+revoke a key                   403      403     403      403      403     403    403   ok    401
+audit writes                   403      403     403      403      403     403    ok    ok    401
+audit reads                    403      403     403      403      403     403    ok    ok    401
+list standards                 ok       ok      ok       ok       ok      ok     ok    ok    401
+list benefit policies          ok       ok      ok       ok       ok      ok     ok    ok    401
+record a need in area          ok       ok      403      403      403     403    403   ok    401
+record a need outside area     404      404     403      403      403     403    403   ok    401
+upsert deliveries              403      403     403      403      ok      403    403   ok    401
+list deliveries                403      ok      ok       ok       ok      403    ok    ok    401
+coverage of a commune          403      ok      ok       ok       ok      ok     ok    ok    401
+preview a policy version       403      ok      ok       ok       ok      ok     ok    ok    401
+list my jobs                   ok       ok      ok       ok       ok      ok     ok    ok    401
+review report of the commune   403      ok      ok       ok       403     ok     ok    ok    401
+open a review campaign         403      ok      403      403      403     403    403   ok    401
+sync push                      ok       ok      403      403      403     403    403   ok    401
+sync pull                      ok       ok      ok       ok       ok      403    ok    ok    401
+sync log                       403      ok      ok       ok       403     403    ok    ok    401
+list plans                     403      ok      ok       ok       403     ok     ok    ok    401
+plan progress                  403      ok      ok       ok       403     ok     ok    ok    401
+add a plan target              403      ok      ok       ok       403     403    403   ok    401
+update a task                  403      ok      ok       ok       403     ok     403   ok    401
 """
 
 
@@ -138,6 +146,8 @@ class World:
     feed_start: str  # the change feed's position before this world was made
     user_in: str = ""
     user_out: str = ""
+    plan_id: str = ""
+    task_id: str = ""
 
 
 @dataclass
@@ -241,13 +251,13 @@ async def _coverage_of_13384(case: Case, body: Any) -> None:
     assert (body["policy"], body["subject_kind"].lower()) == ("bhyt-poor", "person")
     assert [r["unit_code"] for r in body["rows"]] in ([], ["13384"])
     # Counts only, small cells withheld, for those who may not read personal data.
-    assert (body["gaps"] is None) == (case.role in {"partner", "supervisor"})
+    assert (body["gaps"] is None) == (case.role in {"partner", "agency_officer", "supervisor"})
 
 
 async def _preview_of_13384(case: Case, body: Any) -> None:
     # The first version replaced none: all it entitles are gains, and nobody loses.
     assert (body["policy"], body["compared_with"], body["losses"]) == ("bhyt-poor", None, 0)
-    assert (body["changes"] is None) == (case.role in {"partner", "supervisor"})
+    assert (body["changes"] is None) == (case.role in {"partner", "agency_officer", "supervisor"})
 
 
 def _eligibility_of(record: str, member: str) -> Check:
@@ -469,6 +479,91 @@ def _world_record(key: str) -> Target:
         return value
 
     return target
+
+
+# ---- plans ------------------------------------------------------------------------------------
+
+PLAN_OPERATIONS = {"list plans", "plan progress", "add a plan target", "update a task"}
+
+
+async def _commune_plan(services: Services, tag: str) -> str:
+    """A 2026 plan of commune 13384 with a poverty-rate target and a task for justice."""
+    plan = await services.plans.create_plan(
+        PlanCreate(
+            unit_code="13384",
+            title_vi=f"Kế hoạch {tag}",
+            issuing_agency="UBND phường Kim Bảng",
+            programme="mtqg-2026-2035",
+            year=2026,
+            period_from=date(2026, 1, 1),
+            period_to=date(2026, 12, 31),
+        )
+    )
+    return str(plan.id)
+
+
+async def _fresh_plan(case: Case) -> str:
+    return await _commune_plan(case.services, case.tag)
+
+
+async def _plans_listed(case: Case, body: Any) -> None:
+    assert case.world.plan_id in {p["id"] for p in body}
+    # Each plan listed binds the caller: its communes overlap the caller's area.
+    assert all(
+        any(
+            case.sees(t) or any(t == "" or a.startswith(f"{t}/") for a in case.areas)
+            for t in p["territory"]
+        )
+        for p in body
+    )
+
+
+async def _progress_read(case: Case, body: Any) -> None:
+    assert body["plan"]["id"] == case.world.plan_id
+    assert [t["indicator"] for t in body["targets"]] == ["poor-rate-households"]
+    assert body["board"]["total"] == 1
+
+
+async def _target_added(case: Case, body: Any) -> None:
+    assert (body["plan_id"], body["indicator"], body["note"]) == (
+        case.target,
+        "newly-escaped-households",
+        case.tag,
+    )
+
+
+async def _no_target_added(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(PlanTarget.plan_id) == uuid.UUID(case.target))
+    )
+    assert found == 0
+
+
+async def _task_updated(case: Case, body: Any) -> None:
+    assert (body["task_id"], body["note"]) == (case.world.task_id, case.tag)
+
+
+async def _task_untouched(case: Case) -> None:
+    found = await case.services.session.scalar(
+        select(func.count()).where(col(TaskUpdate.note) == case.tag)
+    )
+    assert found == 0
+
+
+def _target_rest(c: Case) -> Rest:
+    body = {
+        "indicator": "newly-escaped-households",
+        "baseline_value": 0,
+        "baseline_on": "2025-12-31",
+        "target_value": 5,
+        "target_on": "2026-12-31",
+        "note": c.tag,
+    }
+    return "POST", f"/api/v1/plans/{c.target}/targets", body
+
+
+def _task_update_rest(c: Case) -> Rest:
+    return "POST", f"/api/v1/tasks/{c.world.task_id}/updates", {"note": c.tag}
 
 
 # ---- the requests, one per door -------------------------------------------------------------
@@ -844,6 +939,22 @@ OPERATIONS: dict[str, Operation] = {
         ),
         _preview_of_13384,
     ),
+    "list plans": Operation(
+        _get("/api/v1/plans"), _query("{ plans { id territory } }"), _plans_listed
+    ),
+    "plan progress": Operation(
+        _get("/api/v1/plans/{w.plan_id}/progress"),
+        _query(
+            "query($id: UUID!) { planProgress(planId: $id) {"
+            " plan { id } targets { indicator } board { total } } }",
+            id="plan_id",
+        ),
+        _progress_read,
+    ),
+    "add a plan target": Operation(
+        _target_rest, None, _target_added, _no_target_added, _fresh_plan
+    ),
+    "update a task": Operation(_task_update_rest, None, _task_updated, _task_untouched),
     "list standards": Operation(
         _get("/api/v1/standards"), _query("{ standards { code } }"), _standards_listed
     ),
@@ -917,7 +1028,11 @@ async def _callers(
             subject=subject,
             role=role,
             areas=areas,
-            agency="social_insurance" if partner else None,
+            agency="social_insurance"
+            if partner
+            else "justice"
+            if name == "agency_officer"
+            else None,
             session_id=None if partner else await signed_in(services, subject),
             client=f"partner:{world.partner_id}" if partner else None,
         )
@@ -943,6 +1058,23 @@ async def _prepare(
     partner: dict[str, str],
 ) -> None:
     """What one operation's checks need besides the world."""
+    if operation in PLAN_OPERATIONS:
+        world.plan_id = await _commune_plan(services, f"matrix-{next(_serial)}")
+        plan = uuid.UUID(world.plan_id)
+        await services.plans.add_target(
+            plan,
+            TargetCreate(
+                indicator="poor-rate-households",
+                baseline_value=2.0,
+                baseline_on=date(2025, 12, 31),
+                target_value=1.5,
+                target_on=date(2026, 12, 31),
+            ),
+        )
+        task = await services.plans.add_task(
+            plan, TaskCreate(title_vi="Trợ giúp pháp lý", owner_agency="justice")
+        )
+        world.task_id = str(task.id)
     if operation == "list users":
         for code in ("13384", "13393"):
             name = f"matrix-user-{code}-{next(_serial)}"
@@ -1072,6 +1204,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 44 operations x 8 callers; 26 of them through GraphQL as well: 560 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (44, 26, 8)
-    assert (len(MATRIX) + both) * len(ROLES) == 560
+    # 48 operations x 9 callers; 28 of them through GraphQL as well: 684 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (48, 28, 9)
+    assert (len(MATRIX) + both) * len(ROLES) == 684
