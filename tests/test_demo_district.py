@@ -394,3 +394,43 @@ async def test_setup_stores_entitlements_and_the_command_recomputes_them(server:
         if (e["policy"], e["subject_id"]) == ("bhyt-poor", gap["subject_id"])
     )
     assert (card["eligible"], card["entitled"], card["basis"]["status"]) == (True, True, "poor")
+
+
+async def test_the_seed_plan_of_2023_reads_its_targets_from_the_records(server: Server) -> None:
+    client, _, first_setup = server
+    assert "demo 2023 plan: 24 targets, 14 tasks" in first_setup
+    headers = await _headers(client)
+    (plan,) = (await client.get("/api/v1/plans", params={"year": 2023}, headers=headers)).json()
+    assert (plan["unit_code"], plan["status"], plan["programme"]) == (
+        "350",
+        "issued",
+        "mtqg-gnbv-2021-2025",
+    )
+    progress = (await client.get(f"/api/v1/plans/{plan['id']}/progress", headers=headers)).json()
+    assert progress["as_of"] == "2023-12-31"
+    district = {t["indicator"]: t for t in progress["targets"] if t["unit_code"] == "350"}
+    rate = district["poor-rate-households"]
+    assert (rate["baseline_value"], rate["target_value"]) == (2.5, 1.95)
+    # No review of 2023 is in the demo: the rate stands where the 2022 review left it.
+    current = rate["current"]
+    assert (current["value"], current["numerator"], current["denominator"]) == (2.5, 1012, 40520)
+    assert rate["verdict"] == "off_track"
+    assert rate["cascade"]["children"] == 18
+    assert rate["cascade"]["consistent"], rate["cascade"]
+    served = {
+        code: (t["target_value"], t["current"]["numerator"], t["current"]["denominator"])
+        for code, t in district.items()
+        if code.endswith("-coverage")
+    }
+    assert served == {
+        "bhyt-poor-coverage": (100.0, 1933, 2007),
+        "bhyt-near-poor-coverage": (100.0, 2222, 2387),
+        "study-cost-coverage": (100.0, 105, 120),
+        "legal-aid-coverage": (90.0, 37, 47),
+    }
+    trained = district["staff-trained"]["current"]
+    assert (trained["value"], trained["numerator"], trained["denominator"]) == (90.32, 168, 186)
+    board = progress["board"]
+    assert (board["total"], board["done"]) == (14, 3)
+    assert len({t["owner_agency"] for t in board["tasks"]}) == 13
+    assert progress["warnings"] == []
