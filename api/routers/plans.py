@@ -64,6 +64,7 @@ async def create_plan(
 
 @router.get("/plans/{plan_id}")
 async def get_plan(svc: ServicesDep, plan_id: uuid.UUID, response: Response) -> PlanPublic:
+    """One plan, if it binds your area (with its version as the ETag)."""
     plan = await svc.plans.plan(plan_id)
     etag(response, plan.version)
     return plan
@@ -81,6 +82,7 @@ async def update_plan(
 
 @router.get("/plans/{plan_id}/targets")
 async def list_targets(svc: ServicesDep, plan_id: uuid.UUID) -> list[TargetPublic]:
+    """The plan's targets in your area: its unit's, and those cascaded to the units below."""
     return await svc.plans.targets(plan_id)
 
 
@@ -97,6 +99,7 @@ async def add_target(
 async def update_target(
     svc: ServicesDep, target_id: uuid.UUID, body: TargetUpdate, if_match: IfMatchDep
 ) -> TargetPublic:
+    """Change a target's value, date, tolerance or note (conditional on its version)."""
     return await svc.plans.update_target(target_id, body, if_match)
 
 
@@ -116,11 +119,14 @@ async def list_tasks(
 async def add_task(
     svc: ServicesDep, plan_id: uuid.UUID, body: TaskCreate, key: RequestKeyDep
 ) -> TaskPublic:
+    """A task for an agency (supporting agencies, the targets it moves, a due date or a
+    recurrence such as the half-yearly report)."""
     return await svc.plans.add_task(plan_id, body, key)
 
 
 @router.get("/tasks/{task_id}/updates")
 async def list_task_updates(svc: ServicesDep, task_id: uuid.UUID) -> list[TaskUpdatePublic]:
+    """The task's updates, oldest first (they are never changed)."""
     return await svc.plans.updates(task_id)
 
 

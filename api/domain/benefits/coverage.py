@@ -21,7 +21,7 @@ from api.domain.benefits.rules import Standing, evaluate
 from api.domain.benefits.service import subjects
 from api.domain.errors import FieldProblem, Forbidden, ValidationFailed
 from api.domain.households.records import MEMBER
-from api.domain.kernel.areas import covers, under
+from api.domain.kernel.areas import covers, within
 from api.domain.units.service import UnitService
 from api.domain.uow import UnitOfWork
 
@@ -105,9 +105,9 @@ class Coverage:
                     )
                 ]
             )
-        area = await self.area(unit)
-        standings = await self.facts.standings(day, area)
-        served = await self._served(code, area, start, day, version.coverage.measure == "valid_on")
+        label, areas = await self.area(unit, day)
+        standings = await self.facts.standings(day, areas)
+        served = await self._served(code, areas, start, day, version.coverage.measure == "valid_on")
         # Only a household with a recognised status (now, or an escape before) can qualify:
         # the others are read only when a delivery names them (leakage).
         wanted = {s for c in version.clauses for s in c.statuses}
@@ -178,7 +178,7 @@ class Coverage:
             for s, (h, path) in sorted(entitled_where.items(), key=lambda e: (e[1][1], str(e[0])))
             if s not in all_served
         ]
-        unmatched = await self._unmatched(code, area, start, day)
+        unmatched = await self._unmatched(code, areas, start, day)
         return CoverageReport(
             policy=policy.code,
             version=version.version,
@@ -187,7 +187,7 @@ class Coverage:
             period_from=start,
             as_of=day,
             measure=version.coverage.measure,
-            totals=total.row(area or "", hide),
+            totals=total.row(label, hide),
             rows=[tallies[c].row(c, hide) for c in sorted(tallies)],
             unmatched_deliveries=(None if hide is not None and 0 < unmatched < hide else unmatched),
             suppressed_below=hide,
@@ -195,32 +195,34 @@ class Coverage:
             leakage=sorted(leaks, key=lambda e: (e.unit_path, e.external_id)) if personal else None,
         )
 
-    async def area(self, unit: str | None) -> str | None:
-        """The unit's path, which must lie in the caller's area; none: the caller's areas."""
+    async def area(self, unit: str | None, day: date) -> tuple[str, list[str] | None]:
+        """The unit's path and where its households are counted (a unit that is gone: the
+        communes its villages went into), which must lie in the caller's area; none: the
+        caller's areas."""
         if unit is None:
-            return None
+            return "", None
         found = await self.units.get(unit)
-        if not access.in_scope(self.principal, found.path) and not any(
-            covers(found.path, a) for a in self.principal.areas
-        ):
+        paths = await self.units.territory(unit, day)
+        mine = all(access.in_scope(self.principal, p) for p in paths)
+        if not mine and not any(covers(p, a) for p in paths for a in self.principal.areas):
             raise ValidationFailed(
                 [FieldProblem("unit", "outside your area", "out_of_scope", "query")]
             )
-        return found.path
+        return found.path, paths
 
     async def _served(
-        self, code: str, area: str | None, start: date, day: date, valid_on: bool
+        self, code: str, areas: list[str] | None, start: date, day: date, valid_on: bool
     ) -> list[Delivery]:
         """The policy's matched deliveries in the area that count as served."""
         stmt = DELIVERY.readable(self.principal).where(
             col(Delivery.policy) == code, col(Delivery.match) != Match.UNMATCHED
         )
-        if area is not None and (condition := under(col(Delivery.unit_path), area)) is not None:
+        if areas is not None and (condition := within(col(Delivery.unit_path), areas)) is not None:
             stmt = stmt.where(condition)
         found = (await self.session.scalars(stmt)).all()
         return [r for r in found if period_serves(r, start, day, valid_on)]
 
-    async def _unmatched(self, code: str, area: str | None, start: date, day: date) -> int:
+    async def _unmatched(self, code: str, areas: list[str] | None, start: date, day: date) -> int:
         stmt = (
             DELIVERY.readable(self.principal)
             .where(col(Delivery.policy) == code, col(Delivery.match) == Match.UNMATCHED)
@@ -228,7 +230,7 @@ class Coverage:
         )
         if self.principal.is_partner:
             stmt = stmt.where(col(Delivery.partner) == self.principal.subject)
-        if area is not None and (condition := under(col(Delivery.unit_path), area)) is not None:
+        if areas is not None and (condition := within(col(Delivery.unit_path), areas)) is not None:
             stmt = stmt.where(condition)
         count = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         return int(count or 0)

@@ -14,7 +14,7 @@ from api.domain.benefits.rules import Standing
 from api.domain.households.member_models import Member, MembershipStatus
 from api.domain.households.models import Household
 from api.domain.households.records import HOUSEHOLD
-from api.domain.kernel.areas import under
+from api.domain.kernel.areas import within
 from api.domain.kernel.registry import Registration
 from api.domain.review import status as book
 from api.domain.review.models import StatusRecord
@@ -29,21 +29,24 @@ class Facts:
         self.session = uow.session
         self.principal = uow.principal
 
-    def _in_area(self, area: str | None) -> Any:
-        """The ids of the readable households in the area, as a subquery."""
+    def _in_area(self, areas: Sequence[str] | None) -> Any:
+        """The ids of the readable households in the areas, as a subquery."""
         stmt = HOUSEHOLD.readable(self.principal).with_only_columns(col(Household.id))
-        if area is not None and (condition := under(col(Household.unit_path), area)) is not None:
+        if areas is not None and (condition := within(col(Household.unit_path), areas)) is not None:
             stmt = stmt.where(condition)
         return stmt
 
     async def standings(
-        self, day: date, area: str | None = None, ids: Sequence[uuid.UUID] | None = None
+        self,
+        day: date,
+        areas: Sequence[str] | None = None,
+        ids: Sequence[uuid.UUID] | None = None,
     ) -> dict[uuid.UUID, Standing]:
-        """Households with a recognised status by the day (in the area, or these ones)."""
+        """Households with a recognised status by the day (in the areas, or these ones)."""
         history: dict[uuid.UUID, list[StatusRecord]] = defaultdict(list)
         chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
         for chunk in chunks:
-            households = self._in_area(area)
+            households = self._in_area(areas)
             if chunk is not None:
                 households = households.where(col(Household.id).in_(chunk))
             stmt = select(StatusRecord).where(

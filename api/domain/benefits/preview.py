@@ -83,8 +83,8 @@ class Preview:
         compared = [v for v in (chosen, current) if v is not None]
         if access.withheld(self.principal, {v.version: sources(v) for v in compared}):
             raise Forbidden("the preview rests on personal fields hidden from you")
-        area = await self.coverage.area(unit)
-        ids = sorted(await self.facts.standings(day, area))
+        _, areas = await self.coverage.area(unit, day)
+        ids = sorted(await self.facts.standings(day, areas))
         before: dict[uuid.UUID, tuple[int | None, list[Reason]]] = {}
         after: dict[uuid.UUID, tuple[int | None, list[Reason]]] = {}
         where: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}

@@ -133,7 +133,6 @@ class Readings:
         start: date,
         as_of: date,
         tasks: Sequence[Task] = (),
-        territory: Sequence[str] = (),
     ) -> Reading:
         how = definition.compute
         source = how["source"]
@@ -163,26 +162,14 @@ class Readings:
                 source="Biến động hộ nghèo trong kỳ (thoát nghèo)",
             )
         if source == "coverage":
-            # Deliveries count under the communes households belong to today: a unit that
-            # is gone (the former district) is read through the communes it went into.
-            codes = [unit_code] if not territory else [t.rsplit("/", 1)[-1] for t in territory]
-            served = entitled = 0
-            known = True
-            name = ""
-            for code in codes:
-                covered = await self._coverage_report(how["policy"], code, start, as_of)
-                name = covered.name_vi
-                if covered.totals.delivered is None or covered.totals.entitled is None:
-                    known = False
-                    continue
-                served += covered.totals.delivered
-                entitled += covered.totals.entitled
+            covered = await self._coverage_report(how["policy"], unit_code, start, as_of)
+            served, entitled = covered.totals.delivered, covered.totals.entitled
             return Reading(
-                value=_pct(served, entitled) if known else None,
-                numerator=served if known else None,
-                denominator=entitled if known else None,
+                value=None if served is None or not entitled else _pct(served, entitled),
+                numerator=served,
+                denominator=entitled,
                 as_of=as_of,
-                source=f"Dữ liệu chi trả của đối tác: {name}",
+                source=f"Dữ liệu chi trả của đối tác: {covered.name_vi}",
             )
         if source == "change_since_baseline":
             of = self.vocab.indicator(how["of"])

@@ -38,7 +38,6 @@ from api.domain.plans.vocabulary import (
     Vocabulary,
     vocabulary,
 )
-from api.domain.units.models import AdminUnit, UnitLevel
 from api.domain.units.service import UnitService
 from api.domain.uow import RequestKey, UnitOfWork
 
@@ -94,19 +93,8 @@ class PlanService:
         return all(access.in_scope(self.principal, t) for t in territory)
 
     async def territory(self, code: str, day: date) -> tuple[str, str, list[str]]:
-        """The unit's code, path, and the communes (today's paths) its villages lay in on
-        the day: a plan of the former district binds the wards its communes went into."""
         unit = await self.units.get(code)
-        if unit.valid_to is not None and unit.valid_to < day:
-            day = unit.valid_to
-        codes = [unit.code, *await self.units.descendant_codes(unit.code, day)]
-        villages = await self.session.scalars(
-            select(col(AdminUnit.path)).where(
-                col(AdminUnit.code).in_(codes), col(AdminUnit.level) == UnitLevel.VILLAGE
-            )
-        )
-        found = sorted({path.rsplit("/", 1)[0] for path in villages.all()})
-        return unit.code, unit.path, found or [unit.path]
+        return unit.code, unit.path, await self.units.territory(code, day)
 
     def _day_of(self, plan: Plan) -> date:
         return plan.period_to

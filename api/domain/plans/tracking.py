@@ -61,9 +61,6 @@ class PlanTracking:
         for task in tasks:
             for target in task.target_ids:
                 moving[str(target)].append(task)
-        today = date.today()
-        known = await plans.units.by_codes({t.unit_code for t in targets})
-        gone = {c for c, u in known.items() if u.valid_to is not None and u.valid_to < today}
         # Upper units first: their reports hold the rows of the units below.
         ordered = sorted(targets, key=lambda t: (t.unit_path.count("/"), t.unit_path))
         found: dict[uuid.UUID, TargetProgress] = {}
@@ -75,7 +72,6 @@ class PlanTracking:
                 start,
                 day,
                 moving.get(str(t.id), []),
-                t.territory if t.unit_code in gone else (),
             )
             progress, elapsed, expected, found_verdict = verdict(definition, t, current.value, day)
             found[t.id] = TargetProgress(

@@ -163,6 +163,23 @@ class UnitService:
         )
         return list((await self.session.scalars(select(tree.c.code))).all())
 
+    async def territory(self, code: str, day: date) -> list[str]:
+        """Where the unit's villages are today: the communes (their paths) that hold the
+        villages it had on the day (on its last day, if it ended before). A current unit is
+        its own path; the former district 350 is the wards its communes went into."""
+        unit = await self.get(code)
+        if unit.valid_to is None:
+            return [unit.path]
+        last = min(day, unit.valid_to)
+        codes = [unit.code, *await self.descendant_codes(unit.code, last)]
+        villages = await self.session.scalars(
+            select(col(AdminUnit.path)).where(
+                col(AdminUnit.code).in_(codes), col(AdminUnit.level) == UnitLevel.VILLAGE
+            )
+        )
+        found = sorted({path.rsplit("/", 1)[0] for path in villages.all()})
+        return found or [unit.path]
+
     async def successors(self, code: str, as_of: date | None = None) -> list[UnitPublic]:
         """The units that hold this unit's territory on `as_of` (default today)."""
         unit = await self.get(code)
