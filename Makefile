@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.benefits
+	$(BIN)/python -m bench.plans
 
 clean:
 	rm -rf $(VENV) giamngheo.db giamngheo.db-shm giamngheo.db-wal

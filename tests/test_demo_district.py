@@ -357,6 +357,15 @@ async def test_the_demo_coverage_is_the_one_the_readme_states(server: Server) ->
         assert found == figures, policy
         assert sum(r["entitled"] for r in report["rows"]) == totals["entitled"]
         assert len(report["gaps"]) == totals["gap"]
+    # The former district, gone since 2025, is counted where its villages are today.
+    former = await client.get(
+        "/api/v1/coverage",
+        params={"policy": "bhyt-poor", "unit": "350", "as_of": "2023-06-30"},
+        headers=headers,
+    )
+    assert former.status_code == 200, former.text
+    totals = former.json()["totals"]
+    assert (totals["unit_code"], totals["entitled"], totals["delivered"]) == ("35/350", 2007, 1933)
     queue = await client.get(
         "/api/v1/deliveries", params={"match": "unmatched", "limit": 200}, headers=headers
     )
