@@ -291,3 +291,73 @@ async def test_commune_targets_cascade_and_the_sum_check_warns(
         await c.post(f"/api/v1/plans/{plan['id']}/tasks", json=wrong), 422, "validation_failed"
     )
     assert [e["path"] for e in problem["errors"]] == ["body.owner_agency"]
+
+
+async def test_graphql_sets_plans_through_the_same_service(
+    anonymous_app: FastAPI, anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    c = anonymous_client
+    officer, _ = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, [COMMUNE])
+    c.headers.update(officer)
+    create = (
+        'mutation($input: PlanInput!) { createPlan(input: $input, idempotencyKey: "p-1")'
+        " { id unitCode territory status } }"
+    )
+    plan_input = {
+        "unitCode": COMMUNE,
+        "titleVi": "Kế hoạch năm 2026",
+        "issuingAgency": "UBND xã",
+        "programme": "mtqg-2026-2035",
+        "year": 2026,
+        "periodFrom": "2026-01-01",
+        "periodTo": "2026-12-31",
+    }
+    first = ok(await c.post("/graphql", json={"query": create, "variables": {"input": plan_input}}))
+    again = ok(await c.post("/graphql", json={"query": create, "variables": {"input": plan_input}}))
+    plan = first["data"]["createPlan"]
+    assert again["data"]["createPlan"] == plan  # the same key: the same plan, once
+    assert (plan["territory"], plan["status"]) == (["37/13435"], "DRAFT")
+    add_task = (
+        "mutation($id: UUID!, $input: PlanTaskInput!) { addPlanTask(planId: $id, input: $input)"
+        " { id ownerAgency overdue } }"
+    )
+    wrong = ok(
+        await c.post(
+            "/graphql",
+            json={
+                "query": add_task,
+                "variables": {"id": plan["id"], "input": {"titleVi": "x", "ownerAgency": "nobody"}},
+            },
+        )
+    )
+    assert wrong["errors"][0]["extensions"]["code"] == "validation_failed"
+    task = ok(
+        await c.post(
+            "/graphql",
+            json={
+                "query": add_task,
+                "variables": {
+                    "id": plan["id"],
+                    "input": {"titleVi": "Vay vốn", "ownerAgency": "social_policy_bank"},
+                },
+            },
+        )
+    )["data"]["addPlanTask"]
+    bank, _ = await token_headers(
+        anonymous_app, services, Role.AGENCY_OFFICER, [COMMUNE], "social_policy_bank"
+    )
+    post = (
+        "mutation($id: UUID!, $input: PlanTaskUpdateInput!) {"
+        " postTaskUpdate(taskId: $id, input: $input) { taskId note progress } }"
+    )
+    update = {"note": "Đã giải ngân 12 hộ", "progress": 40}
+    posted = ok(
+        await c.post(
+            "/graphql",
+            json={"query": post, "variables": {"id": task["id"], "input": update}},
+            headers=bank,
+        )
+    )["data"]["postTaskUpdate"]
+    assert posted == {"taskId": task["id"], "note": "Đã giải ngân 12 hộ", "progress": 40.0}
+    (shown,) = listed(await c.get(f"/api/v1/tasks/{task['id']}/updates"))
+    assert (shown["note"], shown["progress"]) == ("Đã giải ngân 12 hộ", 40.0)

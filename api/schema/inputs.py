@@ -10,6 +10,7 @@ from strawberry.experimental import pydantic as spyd
 from api.domain.errors import FieldProblem, ValidationFailed
 from api.domain.households.member_models import HeadChange, MemberCreate, MemberLeave, MemberUpdate
 from api.domain.households.models import HouseholdCreate, HouseholdFilter, HouseholdUpdate
+from api.domain.plans.models import PlanUpdate, TargetUpdate
 from api.domain.uow import RequestKey
 from api.schema.errors import graphql_path
 
@@ -41,7 +42,7 @@ class HouseholdFilterInput:
     pass
 
 
-def _patch_input(model: type[BaseModel], name: str) -> Any:
+def patch_input(model: type[BaseModel], name: str) -> Any:
     """An input whose every field may be left out: only the fields sent are changed."""
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations}
@@ -55,8 +56,10 @@ def _patch_input(model: type[BaseModel], name: str) -> Any:
     )
 
 
-HouseholdPatch = _patch_input(HouseholdUpdate, "HouseholdPatch")
-MemberPatch = _patch_input(MemberUpdate, "MemberPatch")
+HouseholdPatch = patch_input(HouseholdUpdate, "HouseholdPatch")
+MemberPatch = patch_input(MemberUpdate, "MemberPatch")
+PlanPatch = patch_input(PlanUpdate, "PlanPatch")
+PlanTargetPatch = patch_input(TargetUpdate, "PlanTargetPatch")
 
 
 def to_model(model: type[M], value: object, argument: str = "input") -> M:

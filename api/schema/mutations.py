@@ -14,13 +14,14 @@ from api.schema.inputs import (
     request_key,
     to_model,
 )
+from api.schema.plans import PlanMutation
 from api.schema.review_ops import ReviewMutation
 from api.schema.sync_ops import SyncMutation
 from api.schema.types import Deleted, Household, Info, Member, as_type
 
 
 @strawberry.type
-class Mutation(ReviewMutation, SyncMutation):
+class Mutation(ReviewMutation, PlanMutation, SyncMutation):
     @strawberry.mutation(description="Register a household; `idempotencyKey` makes retries safe")
     async def create_household(
         self, info: Info, input: HouseholdInput, idempotency_key: str | None = None

@@ -14,6 +14,7 @@ from api.domain.plans import progress as pg
 from api.domain.plans import tracking as tr
 from api.domain.plans.vocabulary import Direction
 from api.domain.plans.vocabulary import Indicator as IndicatorModel
+from api.schema.inputs import PlanPatch, PlanTargetPatch, request_key, to_model
 from api.schema.types import Info, as_type
 
 strawberry.enum(pm.PlanStatus)
@@ -137,3 +138,86 @@ class PlanQuery:
     ) -> PlanProgress:
         found = await info.context.services.tracking.progress(plan_id, as_of)
         return as_type(PlanProgress, found)
+
+
+@spyd.input(model=pm.PlanCreate, all_fields=True)
+class PlanInput:
+    pass
+
+
+@spyd.input(model=pm.TargetCreate, all_fields=True)
+class PlanTargetInput:
+    pass
+
+
+@spyd.input(model=pm.TaskCreate, all_fields=True)
+class PlanTaskInput:
+    pass
+
+
+@spyd.input(model=pm.TaskUpdateCreate, all_fields=True)
+class PlanTaskUpdateInput:
+    pass
+
+
+@strawberry.type
+class PlanMutation:
+    @strawberry.mutation(description="A plan issued by a unit of your area")
+    async def create_plan(
+        self, info: Info, input: PlanInput, idempotency_key: str | None = None
+    ) -> Plan:
+        data = to_model(pm.PlanCreate, input)
+        key = request_key(idempotency_key, "createPlan", data)
+        return as_type(Plan, await info.context.services.plans.create_plan(data, key))
+
+    @strawberry.mutation(description="Issue, amend or close a plan; `input.version` guards it")
+    async def update_plan(self, info: Info, id: uuid.UUID, input: PlanPatch) -> Plan:
+        data = to_model(pm.PlanUpdate, input)
+        return as_type(Plan, await info.context.services.plans.update_plan(id, data))
+
+    @strawberry.mutation(description="A target of the plan, or a unit's below it (a cascade)")
+    async def add_plan_target(
+        self,
+        info: Info,
+        plan_id: uuid.UUID,
+        input: PlanTargetInput,
+        idempotency_key: str | None = None,
+    ) -> PlanTarget:
+        data = to_model(pm.TargetCreate, input)
+        key = request_key(idempotency_key, f"addPlanTarget {plan_id}", data)
+        return as_type(PlanTarget, await info.context.services.plans.add_target(plan_id, data, key))
+
+    @strawberry.mutation
+    async def update_plan_target(
+        self,
+        info: Info,
+        id: uuid.UUID,
+        input: PlanTargetPatch,
+    ) -> PlanTarget:
+        data = to_model(pm.TargetUpdate, input)
+        return as_type(PlanTarget, await info.context.services.plans.update_target(id, data))
+
+    @strawberry.mutation(description="A task for an agency")
+    async def add_plan_task(
+        self,
+        info: Info,
+        plan_id: uuid.UUID,
+        input: PlanTaskInput,
+        idempotency_key: str | None = None,
+    ) -> PlanTask:
+        data = to_model(pm.TaskCreate, input)
+        key = request_key(idempotency_key, f"addPlanTask {plan_id}", data)
+        return as_type(PlanTask, await info.context.services.plans.add_task(plan_id, data, key))
+
+    @strawberry.mutation(description="Append an update to a task (agency officers: their own)")
+    async def post_task_update(
+        self,
+        info: Info,
+        task_id: uuid.UUID,
+        input: PlanTaskUpdateInput,
+        idempotency_key: str | None = None,
+    ) -> PlanTaskUpdate:
+        data = to_model(pm.TaskUpdateCreate, input)
+        key = request_key(idempotency_key, f"postTaskUpdate {task_id}", data)
+        found = await info.context.services.plans.post_update(task_id, data, key)
+        return as_type(PlanTaskUpdate, found)
