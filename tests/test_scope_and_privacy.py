@@ -766,4 +766,10 @@ async def test_no_api_changes_or_deletes_audit_entries(
         "transitionAssessment",
         "transitionAssessments",
         "resolveSyncItem",
+        "createPlan",
+        "updatePlan",
+        "addPlanTarget",
+        "updatePlanTarget",
+        "addPlanTask",
+        "postTaskUpdate",
     }
