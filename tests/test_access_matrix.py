@@ -116,6 +116,7 @@ list plans                     403      ok      ok       ok       403     ok    
 plan progress                  403      ok      ok       ok       403     ok     ok    ok    401
 add a plan target              403      ok      ok       ok       403     403    403   ok    401
 update a task                  403      ok      ok       ok       403     ok     403   ok    401
+list alerts                    403      ok      ok       ok       403     ok     ok    ok    401
 """
 
 
@@ -483,7 +484,13 @@ def _world_record(key: str) -> Target:
 
 # ---- plans ------------------------------------------------------------------------------------
 
-PLAN_OPERATIONS = {"list plans", "plan progress", "add a plan target", "update a task"}
+PLAN_OPERATIONS = {
+    "list plans",
+    "plan progress",
+    "add a plan target",
+    "update a task",
+    "list alerts",
+}
 
 
 async def _commune_plan(services: Services, tag: str) -> str:
@@ -516,6 +523,12 @@ async def _plans_listed(case: Case, body: Any) -> None:
         )
         for p in body
     )
+
+
+async def _alerts_listed(case: Case, body: Any) -> None:
+    assert isinstance(body, list)
+    # The world's plan is a draft: it binds nobody yet, so it raises no alert.
+    assert case.world.plan_id not in {a["plan_id"] for a in body}
 
 
 async def _progress_read(case: Case, body: Any) -> None:
@@ -955,6 +968,9 @@ OPERATIONS: dict[str, Operation] = {
         _target_rest, None, _target_added, _no_target_added, _fresh_plan
     ),
     "update a task": Operation(_task_update_rest, None, _task_updated, _task_untouched),
+    "list alerts": Operation(
+        _get("/api/v1/alerts"), _query("{ planAlerts { kind planId } }"), _alerts_listed
+    ),
     "list standards": Operation(
         _get("/api/v1/standards"), _query("{ standards { code } }"), _standards_listed
     ),
@@ -1204,6 +1220,6 @@ def test_the_table_covers_every_operation_role_and_door() -> None:
     assert all(set(row.values()) <= {"ok", *CODES} for row in MATRIX.values())
     assert all(row["anonymous"] == "401" for row in MATRIX.values())
     both = sum(1 for op in OPERATIONS.values() if op.graphql)
-    # 48 operations x 9 callers; 28 of them through GraphQL as well: 684 cases.
-    assert (len(MATRIX), both, len(ROLES)) == (48, 28, 9)
-    assert (len(MATRIX) + both) * len(ROLES) == 684
+    # 49 operations x 9 callers; 29 of them through GraphQL as well: 702 cases.
+    assert (len(MATRIX), both, len(ROLES)) == (49, 29, 9)
+    assert (len(MATRIX) + both) * len(ROLES) == 702

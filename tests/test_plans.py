@@ -361,3 +361,52 @@ async def test_graphql_sets_plans_through_the_same_service(
     assert posted == {"taskId": task["id"], "note": "Đã giải ngân 12 hộ", "progress": 40.0}
     (shown,) = listed(await c.get(f"/api/v1/tasks/{task['id']}/updates"))
     assert (shown["note"], shown["progress"]) == ("Đã giải ngân 12 hộ", 40.0)
+
+
+async def test_alerts_follow_their_causes(
+    anonymous_app: FastAPI, anonymous_client: httpx.AsyncClient, services: Services
+) -> None:
+    c = anonymous_client
+    officer, _ = await token_headers(anonymous_app, services, Role.COMMUNE_OFFICER, [COMMUNE])
+    c.headers.update(officer)
+    campaign = await open_campaign(c, 2025, commune=COMMUNE)
+    for answers in (survey(1_000_000, deprived=True), survey(9_000_000)):
+        await drive(
+            c,
+            await assess(c, services, campaign, answers, VILLAGE),
+            "recognised",
+            date(2025, 12, 20),
+        )
+    draft = ok(await c.post("/api/v1/plans", json=plan_body(COMMUNE, 2026, status="draft")), 201)
+    url = f"/api/v1/plans/{draft['id']}"
+    ok(await c.post(f"{url}/targets", json=target_body("poor-rate-households", 50.0, 10.0)), 201)
+    task = {"title_vi": "Trợ giúp pháp lý", "owner_agency": "justice", "due_on": "2026-01-31"}
+    late = ok(await c.post(f"{url}/tasks", json=task), 201)
+    assert listed(await c.get("/api/v1/alerts")) == []  # a draft binds nobody yet
+
+    ok(await c.patch(url, json={"status": "issued", "version": 1}))
+    alerts = listed(await c.get("/api/v1/alerts"))
+    assert sorted((a["kind"], a["unit_code"], a["agency"]) for a in alerts) == [
+        ("target_off_track", COMMUNE, None),
+        ("task_overdue", COMMUNE, "justice"),
+    ]
+    overdue = next(a for a in alerts if a["kind"] == "task_overdue")
+    assert overdue["message_vi"] == (
+        "Nhiệm vụ quá hạn (hạn 31/01/2026) của Phòng Tư pháp: Trợ giúp pháp lý"
+    )
+    off = next(a for a in alerts if a["kind"] == "target_off_track")
+    assert off["message_vi"].startswith(
+        "“Tỷ lệ hộ nghèo” của đơn vị 13435 chậm tiến độ: 50,00, cần đạt"
+    )
+
+    # The justice office sees its own task's alert; done, the alert is gone for everyone.
+    justice, _ = await token_headers(
+        anonymous_app, services, Role.AGENCY_OFFICER, [COMMUNE], "justice"
+    )
+    theirs = listed(await c.get("/api/v1/alerts", headers=justice))
+    assert [a["subject_id"] for a in theirs if a["kind"] == "task_overdue"] == [late["id"]]
+    done = {"note": "Đã xong", "status": "done"}
+    ok(await c.post(f"/api/v1/tasks/{late['id']}/updates", json=done, headers=justice), 201)
+    assert [a["kind"] for a in listed(await c.get("/api/v1/alerts"))] == ["target_off_track"]
+    graph = ok(await c.post("/graphql", json={"query": "{ planAlerts { kind unitCode } }"}))
+    assert graph["data"]["planAlerts"] == [{"kind": "target_off_track", "unitCode": COMMUNE}]

@@ -16,6 +16,7 @@ from api.domain.households.service import HouseholdService
 from api.domain.identity.management import IdentityAdmin
 from api.domain.kernel.entities import EntityType
 from api.domain.kernel.registry import RecordOps, registration
+from api.domain.plans.alerts import Alerts
 from api.domain.plans.service import PlanService
 from api.domain.plans.tracking import PlanTracking
 from api.domain.policy import Policy
@@ -63,6 +64,7 @@ class Services:
         self.preview = Preview(self.coverage)
         self.plans = PlanService(self.uow, self.units)
         self.tracking = PlanTracking(self.plans, self.reports, self.coverage)
+        self.alerts = Alerts(self.tracking)
         self.sync = SyncService(self.uow, self.units, self.members.checks, self.ops)
 
     def ops(self, entity: EntityType) -> RecordOps:

@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatchDep, RequestKeyDep, ServicesDep
+from api.domain.plans.alerts import Alert
 from api.domain.plans.models import (
     PlanCreate,
     PlanPublic,
@@ -151,3 +152,14 @@ async def plan_progress(
     track; the open campaign's pipeline for the poverty rates; the communes' targets checked
     against the district's; and the task board."""
     return await svc.tracking.progress(plan_id, as_of)
+
+
+@router.get("/alerts")
+async def list_alerts(
+    svc: ServicesDep,
+    as_of: Annotated[Day | None, Query(description="Default: today, or each plan's end")] = None,
+) -> list[Alert]:
+    """What needs acting on in the issued plans that bind your area, in Vietnamese: targets
+    off track, overdue tasks (an agency officer: its agency's), and communes' targets that
+    do not add up to the unit's. Derived each time: an alert clears when its cause does."""
+    return await svc.alerts.alerts(as_of)

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.experimental import pydantic as spyd
 from strawberry.scalars import JSON
 
+from api.domain.plans import alerts as al
 from api.domain.plans import models as pm
 from api.domain.plans import progress as pg
 from api.domain.plans import tracking as tr
@@ -102,6 +103,11 @@ class PlanProgress:
     pass
 
 
+@spyd.type(model=al.Alert, all_fields=True)
+class PlanAlert:
+    pass
+
+
 @strawberry.type
 class PlanQuery:
     @strawberry.field(description="The plans' indicator definitions")
@@ -131,6 +137,10 @@ class PlanQuery:
     ) -> list[PlanTask]:
         found = await info.context.services.plans.tasks(plan_id, agency, overdue)
         return [as_type(PlanTask, t) for t in found]
+
+    @strawberry.field(description="Targets off track, overdue tasks, cascades that do not add up")
+    async def plan_alerts(self, info: Info, as_of: date | None = None) -> list[PlanAlert]:
+        return [as_type(PlanAlert, a) for a in await info.context.services.alerts.alerts(as_of)]
 
     @strawberry.field(description="Each target read live from the records, and the task board")
     async def plan_progress(

@@ -9,6 +9,7 @@ from api.domain.benefits.models import Reason, Verdict
 from api.domain.benefits.policies import Clause, PersonTest, Policy, SubjectKind, Version
 from api.domain.households.member_models import Disability
 from api.domain.households.models import PovertyStatus
+from api.domain.numbers import vi_day
 from api.domain.review.assess import ethnic_minority
 from api.domain.review.derive import age_on
 from api.domain.review.status import newly_escaped
@@ -39,10 +40,6 @@ DISABILITY_VI = {
 
 def need_vi(kind: str | None) -> str:
     return NEED_VI.get(kind or "", kind or "")
-
-
-def vi_day(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)
