@@ -201,6 +201,16 @@ def in_scope(principal: Principal, unit_path: str) -> bool:
     return any(covers(area, unit_path) for area in principal.areas)
 
 
+def holds(principal: Principal, paths: Iterable[str]) -> bool:
+    """Every one of `paths` lies in the principal's areas."""
+    return all(in_scope(principal, p) for p in paths)
+
+
+def overlaps(principal: Principal, paths: Iterable[str]) -> bool:
+    """Some of `paths` lies in the principal's areas, or holds one of them."""
+    return any(covers(a, p) or covers(p, a) for a in principal.areas for p in paths)
+
+
 def path_condition(principal: Principal, column: Any) -> ColumnElement[bool] | None:
     """SQL condition restricting a `unit_path` column to the principal's areas (None: no limit)."""
     return within(column, principal.areas)

@@ -203,7 +203,7 @@ class Coverage:
             return "", None
         found = await self.units.get(unit)
         paths = await self.units.territory(unit, day)
-        mine = all(access.in_scope(self.principal, p) for p in paths)
+        mine = access.holds(self.principal, paths)
         if not mine and not any(covers(p, a) for p in paths for a in self.principal.areas):
             raise ValidationFailed(
                 [FieldProblem("unit", "outside your area", "out_of_scope", "query")]

@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
+from api.domain import access
 from api.domain.benefits.coverage import Coverage
 from api.domain.benefits.coverage_models import CoverageReport
 from api.domain.households.models import Household, PovertyStatus
-from api.domain.kernel.areas import under
+from api.domain.kernel.areas import covers
 from api.domain.plans.models import Target, Task, TaskUpdate
 from api.domain.plans.vocabulary import Direction, Indicator, Vocabulary
 from api.domain.review.models import Assessment, Campaign, CampaignState, State
@@ -125,6 +126,7 @@ class Readings:
         self.vocab = vocab
         self._review: dict[tuple[str, date, date, RateBasis], ReviewReport] = {}
         self._coverage: dict[tuple[str, str, date, date], CoverageReport] = {}
+        self._open: list[tuple[str, PovertyStatus | None, PovertyStatus | None]] | None = None
 
     async def read(
         self,
@@ -253,21 +255,7 @@ class Readings:
         if how["source"] != "status_share" or how["basis"] != "households":
             return None
         status = PovertyStatus(how["status"])
-        stmt = (
-            select(col(Assessment.status), col(Household.poverty_status))
-            .join(Campaign, col(Campaign.id) == col(Assessment.campaign_id))
-            .join(Household, col(Household.id) == col(Assessment.household_id))
-            .where(
-                col(Campaign.state) == CampaignState.OPEN,
-                col(Assessment.deleted_at).is_(None),
-                col(Assessment.state).not_in(DECIDED),
-                col(Assessment.status).is_not(None),
-            )
-        )
-        area = under(col(Assessment.unit_path), path)
-        if area is not None:
-            stmt = stmt.where(area)
-        rows = (await self.session.execute(stmt)).all()
+        rows = [(a, now) for where, a, now in await self._undecided() if covers(path, where)]
         joining = sum(1 for assessed, now in rows if assessed == status and now != status)
         leaving = sum(1 for assessed, now in rows if assessed != status and now == status)
         projected = (
@@ -278,3 +266,26 @@ class Readings:
         return Pipeline(
             assessed=len(rows), joining=joining, leaving=leaving, projected_value=projected
         )
+
+    async def _undecided(self) -> list[tuple[str, PovertyStatus | None, PovertyStatus | None]]:
+        """The open campaigns' undecided assessments in the caller's area, read once for all
+        the targets: (where, the class assessed, the household's status now)."""
+        if self._open is None:
+            stmt = (
+                select(
+                    col(Assessment.unit_path),
+                    col(Assessment.status),
+                    col(Household.poverty_status),
+                )
+                .join(Campaign, col(Campaign.id) == col(Assessment.campaign_id))
+                .join(Household, col(Household.id) == col(Assessment.household_id))
+                .where(
+                    col(Campaign.state) == CampaignState.OPEN,
+                    col(Assessment.deleted_at).is_(None),
+                    col(Assessment.state).not_in(DECIDED),
+                    col(Assessment.status).is_not(None),
+                )
+            )
+            stmt = access.scoped(stmt, self.uow.principal, col(Assessment.unit_path))
+            self._open = [(w, a, n) for w, a, n in (await self.session.execute(stmt)).all()]
+        return self._open

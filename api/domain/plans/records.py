@@ -20,6 +20,7 @@ from api.domain.plans.models import (
     TaskCreate,
     TaskPublic,
     TaskStatus,
+    TaskUpdatePublic,
 )
 
 CLOSED_TASK = (TaskStatus.DONE, TaskStatus.CANCELLED)
@@ -34,22 +35,37 @@ def due_dates(recurrence: Recurrence, start: date, end: date) -> list[date]:
     return [d for d in found if start <= d <= end]
 
 
-def task_view(row: Task, principal: Principal, today: date | None = None) -> TaskPublic:
-    today = today or date.today()
-    next_due = row.due_on
-    if row.recurrence is not None and row.due_on is not None:
-        # A recurring task's due_on is the end of its series.
-        dates = due_dates(row.recurrence, date(row.due_on.year, 1, 1), row.due_on)
-        next_due = next((d for d in dates if d >= today), None)
-    overdue = (
-        row.status not in CLOSED_TASK
-        and row.due_on is not None
-        and row.recurrence is None
-        and row.due_on < today
+def task_public(
+    row: Task, start: date | None, last: TaskUpdatePublic | None, today: date
+) -> TaskPublic:
+    """The task as shown, with what is derived: its next due date and whether it is overdue.
+    A dated task is overdue past its date unless done or cancelled; a recurring one (whose
+    `due_on` ends its series, which starts on `start`) when its last due date passed with
+    no update since the one before."""
+    series = (
+        []
+        if row.recurrence is None or row.due_on is None
+        else due_dates(row.recurrence, start or date(row.due_on.year, 1, 1), row.due_on)
     )
+    next_due = (
+        row.due_on if row.recurrence is None else next((d for d in series if d >= today), None)
+    )
+    overdue = False
+    if row.status not in CLOSED_TASK and row.due_on is not None:
+        if row.recurrence is None:
+            overdue = row.due_on < today
+        elif passed := [d for d in series if d < today]:
+            since = passed[-2] if len(passed) > 1 else (start or series[0])
+            overdue = last is None or last.at.date() <= since
     return TaskPublic.model_validate(
-        row, from_attributes=True, update={"overdue": overdue, "next_due_on": next_due}
+        row,
+        from_attributes=True,
+        update={"overdue": overdue, "next_due_on": next_due, "last_update": last},
     )
+
+
+def task_view(row: Task, principal: Principal) -> TaskPublic:
+    return task_public(row, None, None, date.today())
 
 
 PLAN = register(

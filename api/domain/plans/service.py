@@ -5,14 +5,13 @@ agency officer reads only the tasks of their agency."""
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from api.domain import access
 from api.domain.access import Permission, Role
 from api.domain.base import diff, new_id
 from api.domain.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
-from api.domain.kernel.areas import covers
 from api.domain.kernel.records import check_version
 from api.domain.plans.models import (
     Plan,
@@ -30,7 +29,7 @@ from api.domain.plans.models import (
     TaskUpdateCreate,
     TaskUpdatePublic,
 )
-from api.domain.plans.records import CLOSED_TASK, PLAN, TARGET, TASK, due_dates, task_view
+from api.domain.plans.records import PLAN, TARGET, TASK, task_public
 from api.domain.plans.vocabulary import (
     AgencyEntry,
     Indicator,
@@ -84,20 +83,15 @@ class PlanService:
 
     def binds(self, territory: list[str]) -> bool:
         """A plan (a target) binds those whose area overlaps the communes it covers."""
-        return any(
-            covers(area, t) or covers(t, area) for area in self.principal.areas for t in territory
-        )
+        return access.overlaps(self.principal, territory)
 
     def sets(self, territory: list[str]) -> bool:
         """A plan (a target) is set by those whose area holds all the communes it covers."""
-        return all(access.in_scope(self.principal, t) for t in territory)
+        return access.holds(self.principal, territory)
 
     async def territory(self, code: str, day: date) -> tuple[str, str, list[str]]:
         unit = await self.units.get(code)
         return unit.code, unit.path, await self.units.territory(code, day)
-
-    def _day_of(self, plan: Plan) -> date:
-        return plan.period_to
 
     async def plans(self, year: int | None = None) -> list[PlanPublic]:
         access.require(self.principal, Permission.PLANS_READ)
@@ -159,29 +153,24 @@ class PlanService:
     async def shown_tasks(self, plan: Plan, rows: list[Task]) -> list[TaskPublic]:
         latest = await self._latest_updates([r.id for r in rows])
         today = date.today()
-        shown = []
-        for row in rows:
-            task = task_view(row, self.principal, today)
-            last = latest.get(row.id)
-            task.last_update = last
-            if row.recurrence is not None and row.status not in CLOSED_TASK:
-                # Overdue when the last due date passed with no update since the one before.
-                dates = due_dates(row.recurrence, plan.period_from, row.due_on or plan.period_to)
-                passed = [d for d in dates if d < today]
-                if passed:
-                    since = passed[-2] if len(passed) > 1 else plan.period_from
-                    task.overdue = last is None or last.at.date() <= since
-            shown.append(task)
-        return shown
+        return [task_public(r, plan.period_from, latest.get(r.id), today) for r in rows]
 
     async def _latest_updates(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, TaskUpdatePublic]:
+        """Each task's last update (one query, only the last ones)."""
         if not ids:
             return {}
+        last = (
+            select(col(TaskUpdate.task_id), func.max(col(TaskUpdate.at)).label("at"))
+            .where(col(TaskUpdate.task_id).in_(ids))
+            .group_by(col(TaskUpdate.task_id))
+            .subquery()
+        )
         rows = (
             await self.session.scalars(
-                select(TaskUpdate)
-                .where(col(TaskUpdate.task_id).in_(ids))
-                .order_by(col(TaskUpdate.at))
+                select(TaskUpdate).join(
+                    last,
+                    (col(TaskUpdate.task_id) == last.c.task_id) & (col(TaskUpdate.at) == last.c.at),
+                )
             )
         ).all()
         return {r.task_id: TaskUpdatePublic.model_validate(r, from_attributes=True) for r in rows}
@@ -277,7 +266,7 @@ class PlanService:
             code, path, territory = await self._unit_in_scope(
                 data.unit_code, "unit_code", plan.period_to
             )
-            below = await self.units.descendant_codes(plan.unit_code, self._day_of(plan))
+            below = await self.units.descendant_codes(plan.unit_code, plan.period_to)
             if code not in below:
                 raise ValidationFailed(
                     [FieldProblem("unit_code", "not within the plan's unit", "out_of_scope")]
@@ -293,7 +282,7 @@ class PlanService:
                     [FieldProblem("parent_id", "no such target in this plan", "not_found")]
                 )
             under_parent = code in await self.units.descendant_codes(
-                parent.unit_code, self._day_of(plan)
+                parent.unit_code, plan.period_to
             )
             if parent.indicator != data.indicator or not under_parent:
                 raise ValidationFailed(
